@@ -1,0 +1,65 @@
+import { cdk8s, javascript, YamlFile } from 'projen';
+
+const project = new cdk8s.ConstructLibraryCdk8s({
+  name: 'cdk8s-sidecars',
+  description: 'Production sidecars (Fluent Bit, Envoy, Vault Agent, config reloader, StatsD exporter, your own) for cdk8s-plus-28 workloads: native or legacy, ordered, hardened, budgeted.',
+  author: 'cdk8s-sidecars developers',
+  authorAddress: 'dev@cdk8s-sidecars.invalid',
+  repositoryUrl: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars.git',
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+  jsiiVersion: '~5.9.0',
+  cdk8sVersion: '2.70.0',
+  constructsVersion: '10.3.0',
+  // cdk8s-plus-28 < 2.5.1 rejects probes on native sidecars (init containers with restartPolicy Always).
+  peerDeps: ['cdk8s-plus-28@^2.5.1'],
+  peerDependencyOptions: { pinnedDevDependency: false },
+  devDeps: [
+    'cdk8s-plus-28@2.5.6',
+    'cdk8s-cli@2.207.60',
+    '@types/node@^20',
+    'typescript@~5.9.0',
+    // Upstream OpenAPI validators. 4.x: the last CommonJS builds (5.x is ESM-only).
+    'kubernetes-models@^4.5.1',
+    'yaml@^2.9.1',
+  ],
+  keywords: ['cdk8s', 'kubernetes', 'sidecar', 'cdk8s-plus', 'native-sidecar'],
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  // `dist/` is where `cdk8s synth` writes the example app's manifests.
+  artifactsDirectory: 'dist-package',
+  jestOptions: {
+    // `npm test` never rewrites snapshots; `npx projen test:update` does.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    passWithNoTests: false,
+    jestConfig: {
+      testPathIgnorePatterns: ['/node_modules/', '/dist/', '/dist-package/'],
+    },
+  },
+  tsconfigDev: {
+    include: ['../examples/**/*.ts'],
+  },
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
+  },
+  gitignore: ['/dist/', '/dist-package/', 'cdk8s.out/'],
+});
+
+// The example app: `npx cdk8s synth` writes its manifests to dist/.
+new YamlFile(project, 'cdk8s.yaml', {
+  obj: {
+    language: 'typescript',
+    app: 'npx ts-node -P test/tsconfig.json examples/main.ts',
+    output: 'dist',
+  },
+});
+project.addTask('synth', {
+  description: 'Synthesize the example app into dist/ (cdk8s synth)',
+  exec: 'cdk8s synth',
+});
+
+project.synth();

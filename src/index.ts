@@ -1,0 +1,3 @@
+export * from './profile';
+export * from './sidecar';
+export * from './pod-sidecars';
