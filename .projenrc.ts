@@ -1,4 +1,4 @@
-import { cdk8s, javascript, YamlFile } from 'projen';
+import { cdk8s, javascript, JsonFile, YamlFile } from 'projen';
 
 const project = new cdk8s.ConstructLibraryCdk8s({
   name: 'cdk8s-sidecars',
@@ -17,6 +17,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   peerDeps: ['cdk8s-plus-28@^2.5.1'],
   peerDependencyOptions: { pinnedDevDependency: false },
   devDeps: [
+    'cdk8s@2.70.0',
+    'constructs@10.3.0',
     'cdk8s-plus-28@2.5.6',
     'cdk8s-cli@2.207.60',
     '@types/node@^20',
@@ -39,9 +41,6 @@ const project = new cdk8s.ConstructLibraryCdk8s({
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '/dist-package/'],
     },
   },
-  tsconfigDev: {
-    include: ['../examples/**/*.ts'],
-  },
   eslintOptions: {
     dirs: ['src'],
     devdirs: ['test', 'examples', 'projenrc', '.projenrc.ts'],
@@ -49,11 +48,24 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   gitignore: ['/dist/', '/dist-package/', 'cdk8s.out/'],
 });
 
+// examples/ (and later bench/) are type-checked and linted like the tests.
+for (const dir of ['examples']) {
+  new JsonFile(project, `${dir}/tsconfig.json`, {
+    obj: {
+      extends: '../tsconfig.json',
+      compilerOptions: { noEmit: true, rootDir: '..' },
+      include: ['**/*.ts'],
+      exclude: ['node_modules'],
+    },
+    allowComments: true,
+  });
+}
+
 // The example app: `npx cdk8s synth` writes its manifests to dist/.
 new YamlFile(project, 'cdk8s.yaml', {
   obj: {
     language: 'typescript',
-    app: 'npx ts-node -P test/tsconfig.json examples/main.ts',
+    app: 'npx ts-node -P examples/tsconfig.json examples/main.ts',
     output: 'dist',
   },
 });

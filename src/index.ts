@@ -1,3 +1,4 @@
+export * from './images';
 export * from './profile';
 export * from './sidecar';
 export * from './pod-sidecars';

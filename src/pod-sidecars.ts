@@ -92,8 +92,8 @@ export class PodSidecars extends Construct {
    * Declares how long the app itself needs to stop, instead of the workload's
    * terminationGracePeriod.
    */
-  public setAppShutdown(duration: Duration): void {
-    this.appShutdownOverride = Duration.seconds(this.wholeSeconds(duration, 'setAppShutdown'));
+  public declareAppShutdown(duration: Duration): void {
+    this.appShutdownOverride = Duration.seconds(this.wholeSeconds(duration, 'declareAppShutdown'));
   }
 
   /**

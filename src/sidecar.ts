@@ -45,6 +45,43 @@ export enum SidecarPlacement {
 }
 
 /**
+ * Which tool a sidecar runs. It selects the tool's alert rules (SidecarAlerts);
+ * the named sidecars set it, and a generic sidecar running one of these tools
+ * (your own build of Envoy, say) may set it too.
+ */
+export enum SidecarKind {
+  /** Any other tool: the generic restart and readiness alerts only. */
+  GENERIC = 'generic',
+  /** Fluent Bit log collector. */
+  FLUENT_BIT = 'fluent-bit',
+  /** Envoy proxy. */
+  ENVOY = 'envoy',
+  /** Vault Agent secret injector. */
+  VAULT_AGENT = 'vault-agent',
+  /** configmap-reload config reloader. */
+  CONFIG_RELOADER = 'config-reloader',
+  /** Prometheus StatsD exporter. */
+  STATSD_EXPORTER = 'statsd-exporter',
+}
+
+/**
+ * Where Prometheus scrapes a sidecar's metrics.
+ */
+export interface SidecarMetricsEndpoint {
+  /**
+   * The name of the sidecar's container port that serves the metrics.
+   */
+  readonly portName: string;
+
+  /**
+   * The HTTP path of the metrics.
+   *
+   * @default '/metrics'
+   */
+  readonly path?: string;
+}
+
+/**
  * A volume shared between a sidecar and the app.
  */
 export interface SharedVolumeOptions {
@@ -177,6 +214,20 @@ export interface SidecarProps extends SidecarOptions {
    * @default SidecarProfile.DATA_SYNC
    */
   readonly profile?: SidecarProfile;
+
+  /**
+   * The tool the sidecar runs, for its alert rules.
+   *
+   * @default SidecarKind.GENERIC
+   */
+  readonly kind?: SidecarKind;
+
+  /**
+   * Where Prometheus scrapes the sidecar's metrics (one of its named ports).
+   *
+   * @default - not scraped
+   */
+  readonly metrics?: SidecarMetricsEndpoint;
 
   /**
    * Entrypoint.
@@ -343,6 +394,12 @@ export class Sidecar extends Construct {
   /** Resources and start order. */
   public readonly profile: SidecarProfile;
 
+  /** The tool the sidecar runs. */
+  public readonly kind: SidecarKind;
+
+  /** Where Prometheus scrapes the sidecar's metrics, if anywhere. */
+  public readonly metrics?: SidecarMetricsEndpoint;
+
   /** Position in the start order: lower starts first. */
   public readonly startRank: number;
 
@@ -394,6 +451,7 @@ export class Sidecar extends Construct {
     }
 
     this.profile = props.profile ?? SidecarProfile.DATA_SYNC;
+    this.kind = props.kind ?? SidecarKind.GENERIC;
     this.startRank = props.startRank ?? this.profile.startRank;
     if (!Number.isFinite(this.startRank)) {
       fail(`start rank ${this.startRank} is not a number`, 'pass a finite number as \'startRank\' (100 log collectors, 200 secret injectors, 300 proxies, 400 others)');
@@ -425,6 +483,17 @@ export class Sidecar extends Construct {
       if (port.name !== undefined && !isPortName(port.name)) {
         fail(`port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
       }
+    }
+
+    if (props.metrics !== undefined) {
+      const { portName, path = '/metrics' } = props.metrics;
+      if (!ports.some(p => p.name === portName)) {
+        fail(`the metrics port '${portName}' is not one of the sidecar's named ports`, 'name the port that serves the metrics in \'ports\' and pass that name as \'metrics.portName\'');
+      }
+      if (!path.startsWith('/') || /\s/.test(path)) {
+        fail(`metrics path '${path}' is not an absolute URL path`, 'pass a path such as \'/metrics\'');
+      }
+      this.metrics = { portName, path };
     }
 
     const user = props.user ?? 65532;

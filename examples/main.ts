@@ -1,0 +1,16 @@
+import { App } from 'cdk8s';
+import { DataSyncChart } from './data-sync';
+import { JobNativeSidecarChart } from './job-native-sidecar';
+
+/**
+ * The example app: `npx cdk8s synth` writes one manifest per chart to dist/.
+ */
+export function buildExampleApp(app: App = new App()): App {
+  new JobNativeSidecarChart(app, 'job-native-sidecar', { namespace: 'production' });
+  new DataSyncChart(app, 'data-sync', { namespace: 'production' });
+  return app;
+}
+
+if (require.main === module) {
+  buildExampleApp().synth();
+}

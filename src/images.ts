@@ -1,0 +1,33 @@
+/**
+ * The container images the named sidecars run, pinned to exact tags.
+ *
+ * This is the one place the library pins images: bump a tag here (and the
+ * snapshots) to upgrade a sidecar for every user. Each sidecar also takes an
+ * `image` prop for mirrors and custom builds.
+ *
+ * | sidecar | image | runs as (uid:gid) |
+ * | --- | --- | --- |
+ * | FluentBitSidecar | fluent/fluent-bit:3.2.10 | see FluentBitSidecar |
+ * | EnvoySidecar | envoyproxy/envoy:v1.33.2 | see EnvoySidecar |
+ * | VaultAgentSidecar | hashicorp/vault:1.19.0 | see VaultAgentSidecar |
+ * | ReloaderSidecar | ghcr.io/jimmidyson/configmap-reload:v0.14.0 | see ReloaderSidecar |
+ * | StatsdExporterSidecar | prom/statsd-exporter:v0.28.0 | see StatsdExporterSidecar |
+ */
+export class SidecarImages {
+  /** Fluent Bit. */
+  public static readonly FLUENT_BIT = 'fluent/fluent-bit:3.2.10';
+
+  /** Envoy. */
+  public static readonly ENVOY = 'envoyproxy/envoy:v1.33.2';
+
+  /** Vault (the agent runs from the Vault image). */
+  public static readonly VAULT = 'hashicorp/vault:1.19.0';
+
+  /** configmap-reload. */
+  public static readonly CONFIGMAP_RELOAD = 'ghcr.io/jimmidyson/configmap-reload:v0.14.0';
+
+  /** Prometheus StatsD exporter. */
+  public static readonly STATSD_EXPORTER = 'prom/statsd-exporter:v0.28.0';
+
+  private constructor() {}
+}
