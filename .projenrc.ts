@@ -25,7 +25,19 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'typescript@~5.9.0',
     // Upstream OpenAPI validators. 4.x: the last CommonJS builds (5.x is ESM-only).
     'kubernetes-models@^4.5.1',
+    '@kubernetes-models/prometheus-operator@4.4.4',
+    // Real parsers for the generated configs, used by the tests.
+    '@cdktf/hcl2json@^0.21.0',
+    'fast-check@^4.10.2',
+  ],
+  // Runtime needs that are not jsii modules travel inside the package.
+  // yaml renders the Envoy bootstrap and StatsD mappings; lezer-promql parses every
+  // alert expression at synth.
+  bundledDeps: [
     'yaml@^2.9.1',
+    '@prometheus-io/lezer-promql@^0.315.0',
+    '@lezer/lr@^1.4.12',
+    '@lezer/highlight@^1.2.1',
   ],
   keywords: ['cdk8s', 'kubernetes', 'sidecar', 'cdk8s-plus', 'native-sidecar'],
   github: false,
@@ -69,6 +81,11 @@ new YamlFile(project, 'cdk8s.yaml', {
     output: 'dist',
   },
 });
+// unrs-resolver (via jest and the eslint import resolver) 1.13.0 lists platform bindings
+// that the registry does not carry, so `npm ci` rejects any lock file npm can write for it.
+// 1.12.2 has every binding.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 project.addTask('synth', {
   description: 'Synthesize the example app into dist/ (cdk8s synth)',
   exec: 'cdk8s synth',
