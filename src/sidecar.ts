@@ -334,6 +334,17 @@ export interface SidecarProps extends SidecarOptions {
    * @default false
    */
   readonly legacyJobInitContainer?: boolean;
+
+  /**
+   * The container runs once, to completion, as an ordinary init container, in
+   * every mode and on every workload kind: a one-shot step such as Vault Agent
+   * pre-populating secrets before a legacy sidecar keeps them fresh. It takes its
+   * place in the start order like any sidecar; probes, hooks and the shutdown
+   * budget do not apply to it.
+   *
+   * @default false
+   */
+  readonly runOnce?: boolean;
 }
 
 /**
@@ -442,7 +453,9 @@ export class Sidecar extends Construct {
     if (!Object.values(SidecarMode).includes(this.mode)) {
       fail(`'${this.mode}' is not a sidecar mode`, 'pass SidecarMode.NATIVE or SidecarMode.LEGACY');
     }
-    if (this.mode === SidecarMode.NATIVE) {
+    if (props.runOnce) {
+      this.placement = SidecarPlacement.INIT_CONTAINER;
+    } else if (this.mode === SidecarMode.NATIVE) {
       this.placement = SidecarPlacement.NATIVE_SIDECAR;
     } else if (props.legacyJobInitContainer && runsToCompletion(workload)) {
       this.placement = SidecarPlacement.INIT_CONTAINER;
