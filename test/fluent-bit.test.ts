@@ -5,6 +5,7 @@ import {
   FluentBitHttpFormat, FluentBitLogLevel, FluentBitLokiLineFormat, FluentBitOutput, FluentBitParserFormat,
   FluentBitSidecar, FluentBitSidecarProps, PodSidecars, Sidecar, SidecarImages, SidecarKind, SidecarMode, SidecarProfile,
 } from '../src';
+import { FluentBitChart } from '../examples/fluent-bit';
 import { renderConf } from '../src/_fluent-bit-conf';
 import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from './util';
 
@@ -729,5 +730,46 @@ describe('config injection', () => {
       '[OUTPUT]\n[INPUT]: \'OUTPUT]\n[INPUT\' is not a section name');
     expect(renderConf([{ name: 'SERVICE', entries: [['Flush', '1'], ['Log_Level', 'info']] }])).toEqual(
       '[SERVICE]\n    Flush     1\n    Log_Level info\n');
+  });
+});
+
+describe('examples/fluent-bit.ts (seed 000 app-with-logging)', () => {
+  // GIVEN the example chart
+  const chart = new FluentBitChart(Testing.app(), 'fluent-bit', { namespace: 'production' });
+  // WHEN
+  const manifests = synth(chart);
+  const spec = podSpec(find(manifests, 'Deployment'));
+  const { main, parsers } = configOf(manifests);
+
+  test('the pod of the seed: fluent-bit native sidecar, then the app; 3 replicas', () => {
+    expect(find(manifests, 'Deployment').spec.replicas).toEqual(3);
+    expect(containerOrder(spec)).toEqual(['init:fluent-bit', 'app']);
+    expect(container(spec, 'app').env).toEqual([
+      { name: 'LOG_FILE', value: '/var/log/app/app.log' },
+      { name: 'LOG_FORMAT', value: 'json' },
+    ]);
+  });
+
+  test('the seed\'s fluent-bit.conf, key by key, with the documented differences', () => {
+    // The seed's config, minus what the sidecar changes on purpose: Grace is added,
+    // Parsers_File is absolute, and the DB moves from /var/log to the state volume.
+    const seed: Array<[string, Array<[string, string]>]> = [
+      ['SERVICE', [['Flush', '1'], ['Log_Level', 'info'], ['Daemon', 'off'], ['HTTP_Server', 'On'], ['HTTP_Listen', '0.0.0.0'], ['HTTP_Port', '2020'], ['Health_Check', 'On']]],
+      ['INPUT', [['Name', 'tail'], ['Path', '/var/log/app/*.log'], ['Tag', 'app.*'], ['Read_from_Head', 'True'], ['Refresh_Interval', '5'], ['Mem_Buf_Limit', '50MB'], ['Skip_Long_Lines', 'On']]],
+      ['FILTER', [['Name', 'parser'], ['Match', 'app.*'], ['Key_Name', 'log'], ['Parser', 'json'], ['Reserve_Data', 'True']]],
+      ['FILTER', [['Name', 'modify'], ['Match', '*'], ['Add', 'cluster ${CLUSTER_NAME}'], ['Add', 'namespace ${POD_NAMESPACE}'], ['Add', 'pod ${POD_NAME}'], ['Add', 'node ${NODE_NAME}']]],
+      ['OUTPUT', [['Name', 'forward'], ['Match', '*'], ['Host', 'fluentd-aggregator.logging'], ['Port', '24224'], ['Retry_Limit', '5']]],
+      ['OUTPUT', [['Name', 'stdout'], ['Match', '*'], ['Format', 'json_lines']]],
+    ];
+    const changed = ['Grace', 'Parsers_File', 'DB'];
+    expect(main.map(s => [s.name, s.entries.filter(([k]) => !changed.includes(k))])).toEqual(seed);
+    expect(parsers.map(p => p.entries[0][1])).toEqual(['json', 'docker']);
+    expect(new Map(main[0].entries).get('Grace')).toEqual('5');
+    expect(new Map(main[1].entries).get('DB')).toEqual('/var/fluent-bit/state/tail.db');
+  });
+
+  test('the seed\'s environment, from the Downward API', () => {
+    expect(container(spec, 'fluent-bit').env.map((e: any) => e.name)).toEqual(['CLUSTER_NAME', 'POD_NAMESPACE', 'POD_NAME', 'NODE_NAME']);
+    expect(spec.terminationGracePeriodSeconds).toEqual(40);
   });
 });
