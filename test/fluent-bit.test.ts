@@ -1,13 +1,13 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
+import { FluentBitChart } from '../examples/fluent-bit';
 import {
   FluentBitHttpFormat, FluentBitLogLevel, FluentBitLokiLineFormat, FluentBitOutput, FluentBitParserFormat,
   FluentBitSidecar, FluentBitSidecarProps, PodSidecars, Sidecar, SidecarImages, SidecarKind, SidecarMode, SidecarProfile,
 } from '../src';
-import { FluentBitChart } from '../examples/fluent-bit';
-import { renderConf } from '../src/_fluent-bit-conf';
 import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from './util';
+import { renderConf } from '../src/_fluent-bit-conf';
 
 /**
  * A reader of Fluent Bit's classic format with Fluent Bit's own rules
@@ -55,7 +55,8 @@ function forward(): FluentBitOutput {
 }
 
 /** A sidecar on the seed's `web` Deployment with `props` on top of one forward output. */
-function withProps(props: Partial<FluentBitSidecarProps>, chart: Chart = newChart()): { chart: Chart; web: kplus.Deployment; sidecar: FluentBitSidecar } {
+interface Fixture { readonly chart: Chart; readonly web: kplus.Deployment; readonly sidecar: FluentBitSidecar }
+function withProps(props: Partial<FluentBitSidecarProps>, chart: Chart = newChart()): Fixture {
   const web = webDeployment(chart);
   const sidecar = new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [forward()], ...props });
   return { chart, web, sidecar };
@@ -383,21 +384,34 @@ describe('outputs', () => {
     workload: web,
     outputs: [
       FluentBitOutput.elasticsearch({
-        name: 'es-main', host: 'es.logging.svc', logstashPrefix: 'myapp', retryLimit: 3, tls: true,
+        name: 'es-main',
+        host: 'es.logging.svc',
+        logstashPrefix: 'myapp',
+        retryLimit: 3,
+        tls: true,
         auth: { user: 'fluent', password: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }) },
       }),
       FluentBitOutput.elasticsearch({ host: '10.0.0.5', port: 9201, index: 'logs', suppressTypeName: false }),
       FluentBitOutput.loki({
-        host: 'loki.monitoring', labels: { job: 'myapp', namespace: '$namespace' }, tenantId: 'team-a',
-        lineFormat: FluentBitLokiLineFormat.KEY_VALUE, tls: true, tlsVerify: false,
+        host: 'loki.monitoring',
+        labels: { job: 'myapp', namespace: '$namespace' },
+        tenantId: 'team-a',
+        lineFormat: FluentBitLokiLineFormat.KEY_VALUE,
+        tls: true,
+        tlsVerify: false,
       }),
       FluentBitOutput.http({
-        host: 'collector.example.com', uri: '/v1/logs', format: FluentBitHttpFormat.JSON_LINES, tls: true,
-        headers: { 'X-Api-Version': '2', 'X-Source': 'cdk8s sidecar' }, match: 'app.*',
+        host: 'collector.example.com',
+        uri: '/v1/logs',
+        format: FluentBitHttpFormat.JSON_LINES,
+        tls: true,
+        headers: { 'X-Api-Version': '2', 'X-Source': 'cdk8s sidecar' },
+        match: 'app.*',
       }),
       FluentBitOutput.custom({
-        plugin: 'kafka', name: 'kafka-audit',
-        properties: { Brokers: 'kafka-0.kafka:9092,kafka-1.kafka:9092', Topics: 'app-logs', 'rdkafka.compression.codec': 'zstd' },
+        plugin: 'kafka',
+        name: 'kafka-audit',
+        properties: { 'Brokers': 'kafka-0.kafka:9092,kafka-1.kafka:9092', 'Topics': 'app-logs', 'rdkafka.compression.codec': 'zstd' },
       }),
       FluentBitOutput.forward({ host: 'fluentd', properties: { 'net.keepalive': 'on' } }),
     ],
