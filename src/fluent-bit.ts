@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -859,6 +860,13 @@ export class FluentBitSidecar extends Sidecar {
   /** The port of the HTTP server (health and metrics). */
   public readonly httpPort: number;
 
+  /**
+   * A hash of the generated config, set as the pod annotation
+   * `cdk8s-sidecars.io/<name>-config` so that a config change rolls the pods
+   * (Fluent Bit reads its config only at start).
+   */
+  public readonly configHash: string;
+
   public constructor(scope: Construct, id: string, props: FluentBitSidecarProps) {
     const workload = props.workload;
     const name = props.name ?? 'fluent-bit';
@@ -1026,6 +1034,9 @@ export class FluentBitSidecar extends Sidecar {
       name: dnsLabelFrom(this.name, 'config'),
     });
     this.container.mount(CONFIG_DIR, configVolume, { readOnly: true });
+    // Fluent Bit reads its config once: a changed config rolls the pods.
+    this.configHash = createHash('sha256').update(fluentBitConf).update('\0').update(parsersConf).digest('hex').slice(0, 16);
+    workload.podMetadata.addAnnotation(`cdk8s-sidecars.io/${dnsLabelFrom(this.name, 'config')}`, this.configHash);
 
     const logVolumeName = props.logVolumeName ?? 'app-logs';
     this.shareVolume({

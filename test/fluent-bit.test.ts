@@ -375,6 +375,31 @@ describe('options', () => {
   });
 });
 
+describe('config changes roll the pods', () => {
+  function annotationFor(outputs: FluentBitOutput[]): { hash: string; annotations: any } {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+    // WHEN
+    const sidecar = new FluentBitSidecar(chart, 'logs', { workload: web, outputs });
+    const annotations = find(synth(chart), 'Deployment').spec.template.metadata.annotations;
+    return { hash: sidecar.configHash, annotations };
+  }
+
+  test('the pod template carries a hash of the generated config', () => {
+    const { hash, annotations } = annotationFor([forward()]);
+    // THEN
+    expect(hash).toMatch(/^[0-9a-f]{16}$/);
+    expect(annotations).toEqual({ 'cdk8s-sidecars.io/fluent-bit-config': hash });
+  });
+
+  test('the same config gives the same hash, another config another', () => {
+    // THEN
+    expect(annotationFor([forward()]).hash).toEqual(annotationFor([forward()]).hash);
+    expect(annotationFor([forward(), FluentBitOutput.stdout()]).hash).not.toEqual(annotationFor([forward()]).hash);
+  });
+});
+
 describe('outputs', () => {
   // GIVEN every output type, with their options
   const chart = newChart();
