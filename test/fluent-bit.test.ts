@@ -7,7 +7,8 @@ import {
   FluentBitSidecar, FluentBitSidecarProps, PodSidecars, Sidecar, SidecarImages, SidecarKind, SidecarMode, SidecarProfile,
 } from '../src';
 import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from './util';
-import { renderConf } from '../src/_fluent-bit-conf';
+import * as conf from '../src/_fluent-bit-conf';
+import { ConfError, renderConf } from '../src/_fluent-bit-conf';
 
 /**
  * A reader of Fluent Bit's classic format with Fluent Bit's own rules
@@ -756,6 +757,23 @@ describe('config injection', () => {
       expect(conf.map(s => s.name)).toEqual(['SERVICE', 'INPUT', 'FILTER', 'FILTER', 'OUTPUT']);
       expect(conf[4].entries).toEqual([['Name', 'null'], ['Match', '*'], ['Retry_Limit', '5'], ['value', value]]);
     }), { numRuns: 300 });
+  });
+
+  test('a line the renderer refuses fails the sidecar with the section and key', () => {
+    // GIVEN a renderer that finds a bad line the per-field checks let through
+    const spy = jest.spyOn(conf, 'renderConf').mockImplementationOnce(() => {
+      throw new ConfError('OUTPUT', 'Host', '\'x\\ny\' contains a line break or another control character');
+    });
+    const chart = newChart();
+    const web = webDeployment(chart);
+    try {
+      // WHEN / THEN
+      expect(() => new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [forward()] })).toThrow(err(
+        'the generated configuration has an invalid line ([OUTPUT] Host: \'x\\ny\' contains a line break or another control character)',
+        'correct the value that ends up in that line'));
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('the renderer refuses what the per-field checks would miss', () => {
