@@ -7,7 +7,7 @@ import {
   FluentBitSidecar, FluentBitSidecarProps, PodSidecars, Sidecar, SidecarImages, SidecarKind, SidecarMode, SidecarProfile,
 } from '../src';
 import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from './util';
-import * as conf from '../src/_fluent-bit-conf';
+import * as confModule from '../src/_fluent-bit-conf';
 import { ConfError, renderConf } from '../src/_fluent-bit-conf';
 
 /**
@@ -761,7 +761,7 @@ describe('config injection', () => {
 
   test('a line the renderer refuses fails the sidecar with the section and key', () => {
     // GIVEN a renderer that finds a bad line the per-field checks let through
-    const spy = jest.spyOn(conf, 'renderConf').mockImplementationOnce(() => {
+    const spy = jest.spyOn(confModule, 'renderConf').mockImplementationOnce(() => {
       throw new ConfError('OUTPUT', 'Host', '\'x\\ny\' contains a line break or another control character');
     });
     const chart = newChart();
