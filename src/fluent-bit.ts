@@ -137,7 +137,7 @@ export interface FluentBitOutputOptions {
    * How many times a failed chunk is retried before it is dropped (and counted in
    * `fluentbit_output_retries_failed_total`).
    *
-   * @default 5
+   * @default 5 (stdout: Fluent Bit's own default)
    */
   readonly retryLimit?: number;
 
@@ -520,7 +520,7 @@ export class FluentBitOutput {
     if (o.retryLimit !== undefined && (!Number.isInteger(o.retryLimit) || o.retryLimit < 1)) {
       checks.fail(`${label}: retryLimit ${o.retryLimit} is not a positive integer`, 'pass a whole number of retries, 1 or more');
     }
-    const tail: Array<[string, string]> = this.retries ? [['Retry_Limit', String(o.retryLimit ?? 5)]] : [];
+    const tail: Array<[string, string]> = this.retries || o.retryLimit !== undefined ? [['Retry_Limit', String(o.retryLimit ?? 5)]] : [];
     const taken = new Set([...head, ...body, ...tail].map(([k]) => k.toLowerCase()));
     const extra: Array<[string, string]> = [];
     for (const [key, value] of Object.entries(o.properties ?? {})) {
@@ -830,7 +830,8 @@ export interface FluentBitSidecarProps extends SidecarOptions {
  * tail position database. The HTTP server on port 2020 (`flb-metrics`) serves the
  * startup and readiness probes and the Prometheus metrics
  * (`/api/v2/metrics/prometheus`). The pod's grace period grows by Grace + 5s so
- * that logs written just before the app exits are still shipped.
+ * that logs written just before the app exits are still shipped, and a hash of the
+ * config in a pod annotation rolls the pods when the config changes.
  *
  * Image and user: `fluent/fluent-bit` is distroless (no shell, so every probe is
  * an HTTP GET) and declares no USER, so it would run as root. The sidecar runs it

@@ -440,6 +440,7 @@ describe('outputs', () => {
         properties: { 'Brokers': 'kafka-0.kafka:9092,kafka-1.kafka:9092', 'Topics': 'app-logs', 'rdkafka.compression.codec': 'zstd' },
       }),
       FluentBitOutput.forward({ host: 'fluentd', properties: { 'net.keepalive': 'on' } }),
+      FluentBitOutput.stdout({ retryLimit: 2 }),
     ],
   });
   // WHEN
@@ -499,7 +500,11 @@ describe('outputs', () => {
   });
 
   test('output names follow Fluent Bit (alias, else plugin.index)', () => {
-    expect(sidecar.outputNames).toEqual(['es-main', 'es.1', 'loki.2', 'http.3', 'kafka-audit', 'forward.5']);
+    expect(sidecar.outputNames).toEqual(['es-main', 'es.1', 'loki.2', 'http.3', 'kafka-audit', 'forward.5', 'stdout.6']);
+  });
+
+  test('stdout gets a retry limit only when one is given', () => {
+    expect(outputs[6].entries).toEqual([['Name', 'stdout'], ['Match', '*'], ['Format', 'json_lines'], ['Retry_Limit', '2']]);
   });
 });
 
