@@ -7,7 +7,7 @@
  *
  * | sidecar | image | runs as (uid:gid) |
  * | --- | --- | --- |
- * | FluentBitSidecar | fluent/fluent-bit:3.2.10 | see FluentBitSidecar |
+ * | FluentBitSidecar | fluent/fluent-bit:3.2.10 | 65532:65532 (distroless `nonroot`; the image declares no USER, i.e. root) |
  * | EnvoySidecar | envoyproxy/envoy:v1.33.2 | see EnvoySidecar |
  * | VaultAgentSidecar | hashicorp/vault:1.19.0 | see VaultAgentSidecar |
  * | ReloaderSidecar | ghcr.io/jimmidyson/configmap-reload:v0.14.0 | see ReloaderSidecar |
