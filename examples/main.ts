@@ -1,5 +1,6 @@
 import { App } from 'cdk8s';
 import { DataSyncChart } from './data-sync';
+import { EnvoyChart } from './envoy';
 import { JobNativeSidecarChart } from './job-native-sidecar';
 
 /**
@@ -8,6 +9,7 @@ import { JobNativeSidecarChart } from './job-native-sidecar';
 export function buildExampleApp(app: App = new App()): App {
   new JobNativeSidecarChart(app, 'job-native-sidecar', { namespace: 'production' });
   new DataSyncChart(app, 'data-sync', { namespace: 'production' });
+  new EnvoyChart(app, 'envoy', { namespace: 'production' });
   return app;
 }
 
