@@ -59,7 +59,7 @@ function cluster(name: string, type: string, host: string, port: number, connect
   };
 }
 
-function httpListener(name: string, direction: string | undefined, address: string, port: number, virtualHosts: object[]) {
+function httpListener(name: string, direction: string | undefined, address: string, port: number, virtualHosts: object[], extra: object = {}) {
   return {
     name,
     address: socketAddress(address, port),
@@ -71,6 +71,7 @@ function httpListener(name: string, direction: string | undefined, address: stri
           '@type': HCM_TYPE,
           'stat_prefix': name,
           'codec_type': 'AUTO',
+          ...extra,
           'route_config': { name: `${name}_route`, virtual_hosts: virtualHosts },
           'http_filters': [{ name: 'envoy.filters.http.router', typed_config: { '@type': ROUTER_TYPE } }],
         },
@@ -100,7 +101,10 @@ export function bootstrapObject(spec: BootstrapSpec): object {
           name: u.name,
           domains: [...u.domains],
           routes: [{ match: { prefix: '/' }, route: { cluster: u.name } }],
-        }))),
+        })), {
+          // The app sends `GET http://host/path` to a proxy set in HTTP_PROXY.
+          http_protocol_options: { allow_absolute_url: true },
+        }),
         httpListener('stats', undefined, '0.0.0.0', spec.statsPort, [{
           name: ADMIN_CLUSTER,
           domains: ['*'],

@@ -197,6 +197,8 @@ describe('EnvoySidecar', () => {
       { name: 'geo', domains: ['geo', 'geo:80'], routes: [{ match: { prefix: '/' }, route: { cluster: 'geo' } }] },
       { name: 'legacy-db_proxy', domains: ['10.0.0.7', '10.0.0.7:8000'], routes: [{ match: { prefix: '/' }, route: { cluster: 'legacy-db_proxy' } }] },
     ]);
+    expect(hcm(listener(bootstrap, 'outbound')).http_protocol_options).toEqual({ allow_absolute_url: true });
+    expect(hcm(listener(bootstrap, 'inbound')).http_protocol_options).toBeUndefined();
     const stats = hcm(listener(bootstrap, 'stats')).route_config.virtual_hosts;
     expect(stats).toHaveLength(1);
     expect(stats[0].routes.map((r: any) => [r.match.path, r.match.prefix, r.match.headers, r.route.cluster])).toEqual([
