@@ -398,9 +398,10 @@ export class EnvoySidecar extends Sidecar {
     const volume = kplus.Volume.fromConfigMap(this, 'Config', this.configMap, { name: dnsLabelFrom(this.name, 'config') });
     this.container.mount(CONFIG_DIR, volume, { readOnly: true });
 
-    // Envoy reads its bootstrap once: roll the pods when it changes.
+    // Envoy reads its bootstrap once: roll the pods when it changes. (The key's name
+    // part is the container name, a DNS label, so the key is always valid.)
     const digest = createHash('sha256').update(bootstrap).digest('hex').slice(0, 16);
-    workload.podMetadata.addAnnotation(`sidecars.cdk8s.io/${this.name}-bootstrap`, digest);
+    workload.podMetadata.addAnnotation(`bootstrap.sidecars.cdk8s.io/${this.name}`, digest);
 
     if (props.proxyEnv ?? true) {
       for (const variable of ['HTTP_PROXY', 'http_proxy']) {

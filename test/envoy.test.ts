@@ -134,7 +134,7 @@ describe('EnvoySidecar', () => {
     expect(meta.annotations['sidecar.istio.io/inject']).toBe('false');
     expect(meta.labels['sidecar.istio.io/inject']).toBe('false');
     expect(meta.annotations['linkerd.io/inject']).toBe('disabled');
-    expect(meta.annotations['sidecars.cdk8s.io/envoy-bootstrap']).toMatch(/^[0-9a-f]{16}$/);
+    expect(meta.annotations['bootstrap.sidecars.cdk8s.io/envoy']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   test('the model sees an Envoy proxy with a Prometheus endpoint', () => {
@@ -349,6 +349,36 @@ describe('EnvoySidecar', () => {
     expect(envoy.shutdownBudget.toSeconds()).toBe(0);
     expect(container(spec, 'envoy').lifecycle).toBeUndefined();
     expect(spec.terminationGracePeriodSeconds).toBe(30);
+  });
+
+  test('on a bare Pod, with a 63-character container name', () => {
+    // GIVEN
+    const chart = newChart();
+    const pod = new kplus.Pod(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8080 }] });
+    const name = 'e'.repeat(63);
+
+    // WHEN
+    new EnvoySidecar(chart, 'proxy', { workload: pod, appPort: 8080, name });
+    const manifests = synth(chart);
+
+    // THEN
+    const obj = find(manifests, 'Pod');
+    expect(containerOrder(obj.spec)).toEqual([`init:${name}`, 'app']);
+    expect(obj.metadata.labels['sidecar.istio.io/inject']).toBe('false');
+    expect(obj.metadata.annotations[`bootstrap.sidecars.cdk8s.io/${name}`]).toMatch(/^[0-9a-f]{16}$/);
+  });
+
+  test('a changed bootstrap changes the pod annotation', () => {
+    // GIVEN
+    const annotation = (port: number) => {
+      const chart = newChart();
+      new EnvoySidecar(chart, 'proxy', { workload: webDeployment(chart), appPort: port });
+      return find(synth(chart), 'Deployment').spec.template.metadata.annotations['bootstrap.sidecars.cdk8s.io/envoy'];
+    };
+
+    // THEN
+    expect(annotation(8080)).toBe(annotation(8080));
+    expect(annotation(8080)).not.toBe(annotation(8081));
   });
 
   test('proxy env can be turned off or extended; mesh opt-out can be turned off', () => {
