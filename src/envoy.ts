@@ -303,11 +303,11 @@ export class EnvoySidecar extends Sidecar {
       adminPort: port('adminPort', props.adminPort ?? 15000),
       statsPort: port('statsPort', props.statsPort ?? 15090),
     };
-    const props_ = Object.keys(ports);
-    props_.forEach((a, i) => props_.slice(i + 1).forEach(b => {
+    const listeners = Object.keys(ports);
+    listeners.forEach((a, i) => listeners.slice(i + 1).forEach(b => {
       if (ports[a] === ports[b]) fail(`'${a}' and '${b}' are both ${ports[a]}`, 'give each of Envoy\'s listeners its own port');
     }));
-    const mine = props_.find(p => ports[p] === appPort);
+    const mine = listeners.find(p => ports[p] === appPort);
     if (mine !== undefined) {
       fail(`the app port ${appPort} is also Envoy's '${mine}'`, `move the app, or set '${mine}' to a free port`);
     }
