@@ -485,7 +485,7 @@ export class Sidecar extends Construct {
 
     const resources = this.profile.resources(props.resources);
     for (const problem of resourceProblems(resources)) {
-      fail(problem, 'correct the \'resources\' override (memory in whole MiB, CPU in whole millicores, limits not below requests)');
+      fail(problem, 'correct the \'resources\' override (CPU in whole millicores, memory in whole MiB, ephemeral storage in whole GiB, limits not below requests)');
     }
 
     const ports = props.ports ?? [];
