@@ -1,6 +1,7 @@
 import { App } from 'cdk8s';
 import { DataSyncChart } from './data-sync';
 import { FluentBitChart } from './fluent-bit';
+import { EnvoyChart } from './envoy';
 import { JobNativeSidecarChart } from './job-native-sidecar';
 
 /**
@@ -10,6 +11,7 @@ export function buildExampleApp(app: App = new App()): App {
   new JobNativeSidecarChart(app, 'job-native-sidecar', { namespace: 'production' });
   new DataSyncChart(app, 'data-sync', { namespace: 'production' });
   new FluentBitChart(app, 'fluent-bit', { namespace: 'production' });
+  new EnvoyChart(app, 'envoy', { namespace: 'production' });
   return app;
 }
 

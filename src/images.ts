@@ -8,7 +8,7 @@
  * | sidecar | image | runs as (uid:gid) |
  * | --- | --- | --- |
  * | FluentBitSidecar | fluent/fluent-bit:3.2.10 | 65532:65532 (distroless `nonroot`; the image declares no USER, i.e. root) |
- * | EnvoySidecar | envoyproxy/envoy:v1.33.2 | see EnvoySidecar |
+ * | EnvoySidecar | envoyproxy/envoy:v1.33.2 | 101:101 (`envoy`; Ubuntu base with bash, no curl) |
  * | VaultAgentSidecar | hashicorp/vault:1.19.0 | see VaultAgentSidecar |
  * | ReloaderSidecar | ghcr.io/jimmidyson/configmap-reload:v0.14.0 | see ReloaderSidecar |
  * | StatsdExporterSidecar | prom/statsd-exporter:v0.28.0 | see StatsdExporterSidecar |
