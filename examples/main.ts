@@ -1,6 +1,7 @@
 import { App } from 'cdk8s';
 import { DataSyncChart } from './data-sync';
 import { JobNativeSidecarChart } from './job-native-sidecar';
+import { VaultAgentChart } from './vault-agent';
 
 /**
  * The example app: `npx cdk8s synth` writes one manifest per chart to dist/.
@@ -8,6 +9,7 @@ import { JobNativeSidecarChart } from './job-native-sidecar';
 export function buildExampleApp(app: App = new App()): App {
   new JobNativeSidecarChart(app, 'job-native-sidecar', { namespace: 'production' });
   new DataSyncChart(app, 'data-sync', { namespace: 'production' });
+  new VaultAgentChart(app, 'vault-agent', { namespace: 'production' });
   return app;
 }
 
