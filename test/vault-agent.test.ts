@@ -178,14 +178,19 @@ describe('legacy', () => {
     const chart = newChart();
     Sidecar.setDefaultMode(chart, SidecarMode.LEGACY);
 
+    const web = webDeployment(chart);
+    const migrate = web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
+
     // WHEN
-    const { sidecar } = vault(chart);
+    const { sidecar } = vault(chart, {}, web);
+    migrate.mount(sidecar.secretsPath, sidecar.secretsVolume, { readOnly: true });
     const manifests = synth(chart);
 
-    // THEN
+    // THEN the secrets are there before the app and before the workload's own init container
     expect(manifests).toMatchSnapshot();
     const spec = podSpec(find(manifests, 'Deployment'));
-    expect(containerOrder(spec)).toEqual(['init:vault-agent-init', 'vault-agent', 'app']);
+    expect(containerOrder(spec)).toEqual(['init:vault-agent-init', 'init:migrate', 'vault-agent', 'app']);
+    expect(container(spec, 'migrate').volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
     const init = container(spec, 'vault-agent-init');
     expect(init.restartPolicy).toBeUndefined();
     expect(init.startupProbe).toBeUndefined();
@@ -361,13 +366,18 @@ describe('injection attempts', () => {
 });
 
 describe('HCL renderer', () => {
-  test('any string without control characters or template sequences round-trips through a real HCL parser', async () => {
-    await fc.assert(fc.asyncProperty(fc.string({ unit: 'grapheme', maxLength: 40 }), async (s) => {
-      fc.pre(!/[\u0000-\u001f\u007f]/.test(s) && !s.includes('${') && !s.includes('%{') && s === s.normalize('NFC'));
+  test('every string either round-trips through a real HCL parser as one value, or is refused', async () => {
+    const hostile = fc.string({ unit: fc.constantFrom('"', '\\', '$', '%', '{', '}', '\n', '=', '#', '/', '*', ' ', 'a', '\u00e9', '\uf9f4'), maxLength: 12 });
+    await fc.assert(fc.asyncProperty(fc.oneof(hostile, fc.string({ unit: 'grapheme', maxLength: 20 })), async (s) => {
+      const refused = /[\u0000-\u001f\u007f]/.test(s) || s.includes('${') || s.includes('%{') || s !== s.normalize('NFC');
+      if (refused) {
+        expect(() => hclString(s)).toThrow('cannot be written to HCL');
+        return;
+      }
       const parsed = await parse('x.hcl', renderHcl([block('b', [s], [attr('k', s)]), attr('after', 1)]));
       expect(Object.keys(parsed).sort()).toEqual(['after', 'b']);
       expect(parsed.b).toEqual({ [s]: [{ k: s }] });
-    }), { numRuns: 200 });
+    }), { numRuns: 300 });
   });
 
   test.each([
@@ -404,6 +414,7 @@ describe('errors', () => {
     ['bad auth path', { authPath: '/auth/kubernetes' }, 'auth path "/auth/kubernetes" is not a Vault path. Fix: pass the mount path of the Kubernetes auth method, e.g. \'auth/kubernetes\' (letters, digits, \'_\', \'-\', \'.\' and \'/\' between segments).'],
     ['bad token audience', { tokenAudience: 'vault "x"' }, 'token audience "vault \\"x\\"" is not valid. Fix: pass a name or URL such as \'vault\' (letters, digits, \'.\', \'_\', \':\', \'/\' and \'-\').'],
     ['token expiration too short', { tokenExpiration: Duration.minutes(5) }, 'the token expiration is not a whole number of seconds of at least 10 minutes. Fix: pass e.g. Duration.hours(1) as \'tokenExpiration\' (Kubernetes requires at least 600 seconds).'],
+    ['token expiration not whole seconds', { tokenExpiration: Duration.millis(700500) }, 'the token expiration is not a whole number of seconds of at least 10 minutes.'],
     ['bad CA key', { caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'ca'), '../ca.crt') }, 'CA certificate key "../ca.crt" is not a valid file name. Fix: name the ConfigMap or Secret key that holds the PEM certificate, e.g. \'ca.crt\'.'],
     ['secrets path with shell', { secretsPath: '/vault/secrets; rm -rf /' }, 'secrets path "/vault/secrets; rm -rf /" is not a plain absolute path. Fix: pass a path such as \'/vault/secrets\' (letters, digits, \'.\', \'_\' and \'-\' between \'/\').'],
     ['relative secrets path', { secretsPath: 'vault/secrets' }, 'secrets path "vault/secrets" is not a plain absolute path.'],
