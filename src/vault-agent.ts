@@ -232,7 +232,7 @@ export class VaultAgentSidecar extends Sidecar {
   /** The init container that renders the secrets once (LEGACY mode on long-running pods). */
   public readonly initSidecar?: Sidecar;
 
-  private readonly secretNames: string[];
+  private readonly names: string[];
 
   public constructor(scope: Construct, id: string, props: VaultAgentSidecarProps) {
     const name = props.name ?? 'vault-agent';
@@ -278,7 +278,7 @@ export class VaultAgentSidecar extends Sidecar {
     });
 
     this.secretsPath = secretsPath;
-    this.secretNames = options.secrets.map(s => s.name);
+    this.names = options.secrets.map(s => s.name);
 
     // Agent configuration and templates.
     const data: { [key: string]: string } = {};
@@ -351,8 +351,8 @@ export class VaultAgentSidecar extends Sidecar {
   }
 
   /** The names of the rendered secrets. */
-  public get secrets(): string[] {
-    return [...this.secretNames];
+  public get secretNames(): string[] {
+    return [...this.names];
   }
 
   /**
@@ -360,8 +360,8 @@ export class VaultAgentSidecar extends Sidecar {
    * `/vault/secrets/db-creds`.
    */
   public secretFile(name: string): string {
-    if (!this.secretNames.includes(name)) {
-      throw new Error(sidecarError(this.workload, this.name, `it renders no secret named '${name}' (it renders ${this.secretNames.map(n => `'${n}'`).join(', ')})`, 'name one of the secrets passed in \'secrets\''));
+    if (!this.names.includes(name)) {
+      throw new Error(sidecarError(this.workload, this.name, `it renders no secret named '${name}' (it renders ${this.names.map(n => `'${n}'`).join(', ')})`, 'name one of the secrets passed in \'secrets\''));
     }
     return `${this.secretsPath}/${name}`;
   }

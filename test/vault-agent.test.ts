@@ -58,7 +58,7 @@ describe('native (default)', () => {
     expect(sidecar.gatesStartup).toBe(true);
     expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics' });
     expect(sidecar.initSidecar).toBeUndefined();
-    expect(sidecar.secrets).toEqual(['db-creds', 'api-key']);
+    expect(sidecar.secretNames).toEqual(['db-creds', 'api-key']);
     expect(sidecar.secretFile('api-key')).toBe('/vault/secrets/api-key');
   });
 
