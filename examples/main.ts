@@ -3,6 +3,7 @@ import { DataSyncChart } from './data-sync';
 import { FluentBitChart } from './fluent-bit';
 import { EnvoyChart } from './envoy';
 import { JobNativeSidecarChart } from './job-native-sidecar';
+import { VaultAgentChart } from './vault-agent';
 
 /**
  * The example app: `npx cdk8s synth` writes one manifest per chart to dist/.
@@ -12,6 +13,7 @@ export function buildExampleApp(app: App = new App()): App {
   new DataSyncChart(app, 'data-sync', { namespace: 'production' });
   new FluentBitChart(app, 'fluent-bit', { namespace: 'production' });
   new EnvoyChart(app, 'envoy', { namespace: 'production' });
+  new VaultAgentChart(app, 'vault-agent', { namespace: 'production' });
   return app;
 }
 

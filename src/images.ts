@@ -9,7 +9,7 @@
  * | --- | --- | --- |
  * | FluentBitSidecar | fluent/fluent-bit:3.2.10 | 65532:65532 (distroless `nonroot`; the image declares no USER, i.e. root) |
  * | EnvoySidecar | envoyproxy/envoy:v1.33.2 | 101:101 (`envoy`; Ubuntu base with bash, no curl) |
- * | VaultAgentSidecar | hashicorp/vault:1.19.0 | see VaultAgentSidecar |
+ * | VaultAgentSidecar | hashicorp/vault:1.19.0 | 100:1000 (the image's `vault` user) |
  * | ReloaderSidecar | ghcr.io/jimmidyson/configmap-reload:v0.14.0 | see ReloaderSidecar |
  * | StatsdExporterSidecar | prom/statsd-exporter:v0.28.0 | see StatsdExporterSidecar |
  */
@@ -20,7 +20,7 @@ export class SidecarImages {
   /** Envoy. */
   public static readonly ENVOY = 'envoyproxy/envoy:v1.33.2';
 
-  /** Vault (the agent runs from the Vault image). */
+  /** Vault (the agent runs from the Vault image; Alpine-based, uid 100 gid 1000). */
   public static readonly VAULT = 'hashicorp/vault:1.19.0';
 
   /** configmap-reload. */

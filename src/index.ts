@@ -4,3 +4,4 @@ export * from './sidecar';
 export * from './pod-sidecars';
 export * from './fluent-bit';
 export * from './envoy';
+export * from './vault-agent';

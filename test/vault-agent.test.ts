@@ -1,0 +1,475 @@
+import { parse } from '@cdktf/hcl2json';
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import * as fc from 'fast-check';
+import {
+  Sidecar, SidecarMode, SidecarPlacement, SidecarKind, VaultAgentInjector, VaultAgentSidecar,
+  VaultCaCertificate, VaultAgentSidecarProps,
+} from '../src';
+import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from './util';
+import { attr, block, hclString, renderHcl } from '../src/_hcl';
+
+const DB = { name: 'db-creds', path: 'database/creds/myapp-db' };
+const API_KEY_TEMPLATE = '{{- with secret "secret/data/myapp/api-key" -}}\n{{ .Data.data.key }}\n{{- end }}\n';
+const API_KEY = { name: 'api-key', path: 'secret/data/myapp/api-key', template: API_KEY_TEMPLATE };
+const W = "workload 'test/web', sidecar 'vault-agent'";
+
+function hcl(configMap: any, key: string): Promise<any> {
+  return parse(key, configMap.data[key]);
+}
+
+function vault(chart = newChart(), props: Partial<VaultAgentSidecarProps> = {}, workload?: kplus.AbstractPod) {
+  const w = workload ?? webDeployment(chart);
+  const sidecar = new VaultAgentSidecar(chart, 'secrets', { workload: w, role: 'myapp-role', secrets: [DB], ...props });
+  return { chart, workload: w, sidecar };
+}
+
+describe('native (default)', () => {
+  test('one native container renders before the app and keeps renewing', async () => {
+    // GIVEN
+    const { chart, sidecar } = vault(newChart(), { secrets: [DB, API_KEY] });
+
+    // WHEN
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent', 'app']);
+    const agent = container(spec, 'vault-agent');
+    expect(agent.restartPolicy).toBe('Always');
+    expect(agent.image).toBe('hashicorp/vault:1.19.0');
+    expect(agent.command).toEqual(['vault']);
+    expect(agent.args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
+    expect(agent.startupProbe.exec.command).toEqual(['sh', '-c', 'test -s /vault/secrets/db-creds && test -s /vault/secrets/api-key']);
+    expect(agent.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
+    expect(agent.securityContext).toMatchObject({
+      runAsUser: 100,
+      runAsGroup: 1000,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(agent.ports).toEqual([{ containerPort: 8201, name: 'vault-metrics' }]);
+    expect(sidecar.placement).toBe(SidecarPlacement.NATIVE_SIDECAR);
+    expect(sidecar.kind).toBe(SidecarKind.VAULT_AGENT);
+    expect(sidecar.gatesStartup).toBe(true);
+    expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics' });
+    expect(sidecar.initSidecar).toBeUndefined();
+    expect(sidecar.secretNames).toEqual(['db-creds', 'api-key']);
+    expect(sidecar.secretFile('api-key')).toBe('/vault/secrets/api-key');
+  });
+
+  test('secrets on a memory emptyDir, read-only in the app; the token only in the agent', () => {
+    // GIVEN
+    const { chart } = vault(newChart(), { tokenAudience: 'vault', tokenExpiration: Duration.minutes(20), secretsSizeLimit: Size.mebibytes(2) });
+
+    // WHEN
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+
+    // THEN
+    const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
+    expect(volumes['vault-agent-secrets']).toEqual({ name: 'vault-agent-secrets', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } });
+    expect(volumes['vault-agent-home']).toEqual({ name: 'vault-agent-home', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    expect(volumes['vault-agent-sa-token']).toEqual({
+      name: 'vault-agent-sa-token',
+      projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault', expirationSeconds: 1200 } }] },
+    });
+    expect(spec.automountServiceAccountToken).toBe(false);
+    const app = container(spec, 'app');
+    expect(app.volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+    expect(app.env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/vault/secrets' }]);
+    const agentMounts = container(spec, 'vault-agent').volumeMounts.map((m: any) => [m.name, m.mountPath, m.readOnly]);
+    expect(agentMounts).toEqual([
+      ['vault-agent-secrets', '/vault/secrets', false],
+      ['vault-agent-config', '/vault/config', true],
+      ['vault-agent-home', '/home/vault', false],
+      ['vault-agent-sa-token', '/var/run/secrets/vault.hashicorp.com/serviceaccount', true],
+    ]);
+  });
+
+  test('the agent configuration parses as HCL and says what it should', async () => {
+    // GIVEN
+    const { chart } = vault(newChart(), { secrets: [DB, API_KEY], address: 'http://vault.example.internal:8200/', authPath: 'auth/k8s-prod' });
+
+    // WHEN
+    const cm = find(synth(chart), 'ConfigMap');
+    const config = await hcl(cm, 'agent.hcl');
+
+    // THEN
+    expect(Object.keys(cm.data).sort()).toEqual(['agent.hcl', 'api-key.ctmpl', 'db-creds.ctmpl']);
+    expect(config.exit_after_auth).toBeUndefined();
+    expect(config.vault).toEqual([{ address: 'http://vault.example.internal:8200' }]);
+    expect(config.auto_auth).toEqual([{
+      method: { kubernetes: [{ mount_path: 'auth/k8s-prod', config: { role: 'myapp-role', token_path: '/var/run/secrets/vault.hashicorp.com/serviceaccount/token' } }] },
+      sink: { file: [{ config: { path: '/home/vault/.vault-token' } }] },
+    }]);
+    expect(config.template_config).toEqual([{ exit_on_retry_failure: true }]);
+    expect(config.template).toEqual([
+      { source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true },
+      { source: '/vault/config/api-key.ctmpl', destination: '/vault/secrets/api-key', error_on_missing_key: true },
+    ]);
+    expect(config.listener).toEqual({ tcp: [{ address: '0.0.0.0:8201', tls_disable: true, role: 'metrics_only' }] });
+    expect(config.telemetry).toEqual([{ prometheus_retention_time: '24h', disable_hostname: true }]);
+    expect(cm.data['db-creds.ctmpl']).toBe('{{ with secret "database/creds/myapp-db" }}{{ .Data | toJSON }}{{ end }}\n');
+    expect(cm.data['api-key.ctmpl']).toBe(API_KEY_TEMPLATE);
+  });
+
+  test('a CA certificate from a ConfigMap is mounted into the agent and named in the config', async () => {
+    // GIVEN
+    const chart = newChart();
+    const ca = kplus.ConfigMap.fromConfigMapName(chart, 'ca', 'vault-ca');
+
+    // WHEN
+    vault(chart, { caCertificate: VaultCaCertificate.fromConfigMap(ca, 'vault-ca.pem') });
+    const manifests = synth(chart);
+
+    // THEN
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes.find((v: any) => v.name === 'vault-agent-tls')).toEqual({
+      name: 'vault-agent-tls', configMap: { name: 'vault-ca', items: [{ key: 'vault-ca.pem', path: 'vault-ca.pem' }] },
+    });
+    expect(container(spec, 'vault-agent').volumeMounts).toContainEqual({ name: 'vault-agent-tls', mountPath: '/vault/tls', readOnly: true });
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+    expect(config.vault).toEqual([{ address: 'https://vault.vault.svc:8200', ca_cert: '/vault/tls/vault-ca.pem' }]);
+  });
+
+  test('a CA certificate from a Secret', async () => {
+    // GIVEN
+    const chart = newChart();
+    const ca = kplus.Secret.fromSecretName(chart, 'ca', 'vault-tls');
+
+    // WHEN
+    vault(chart, { caCertificate: VaultCaCertificate.fromSecret(ca) });
+    const manifests = synth(chart);
+
+    // THEN
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes.find((v: any) => v.name === 'vault-agent-tls')).toEqual({
+      name: 'vault-agent-tls', secret: { secretName: 'vault-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+    expect(config.vault).toEqual([{ address: 'https://vault.vault.svc:8200', ca_cert: '/vault/tls/ca.crt' }]);
+  });
+
+  test('a native Job: the agent is a native sidecar, so the Job completes', () => {
+    // GIVEN
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'migrate', { containers: [{ name: 'migrate', image: 'myapp:v1.0.0' }] });
+
+    // WHEN
+    vault(chart, {}, job);
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Job'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent', 'migrate']);
+    expect(container(spec, 'vault-agent').restartPolicy).toBe('Always');
+  });
+});
+
+describe('legacy', () => {
+  test('Deployment: an init container renders once, a legacy container keeps renewing', async () => {
+    // GIVEN
+    const chart = newChart();
+    Sidecar.setDefaultMode(chart, SidecarMode.LEGACY);
+
+    const web = webDeployment(chart);
+    const migrate = web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
+
+    // WHEN
+    const { sidecar } = vault(chart, {}, web);
+    migrate.mount(sidecar.secretsPath, sidecar.secretsVolume, { readOnly: true });
+    const manifests = synth(chart);
+
+    // THEN the secrets are there before the app and before the workload's own init container
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent-init', 'init:migrate', 'vault-agent', 'app']);
+    expect(container(spec, 'migrate').volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+    const init = container(spec, 'vault-agent-init');
+    expect(init.restartPolicy).toBeUndefined();
+    expect(init.startupProbe).toBeUndefined();
+    expect(init.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
+    expect(init.securityContext).toMatchObject({ runAsUser: 100, runAsGroup: 1000, readOnlyRootFilesystem: true });
+    expect(init.volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets', 'vault-agent-config', 'vault-agent-home', 'vault-agent-sa-token']);
+    expect(container(spec, 'vault-agent').args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    expect(sidecar.placement).toBe(SidecarPlacement.CONTAINER);
+    expect(sidecar.initSidecar?.placement).toBe(SidecarPlacement.INIT_CONTAINER);
+    const cm = find(manifests, 'ConfigMap');
+    const once = await hcl(cm, 'agent-init.hcl');
+    expect(once.exit_after_auth).toBe(true);
+    expect(once.listener).toBeUndefined();
+    expect(once.telemetry).toBeUndefined();
+    expect(once.template).toEqual([{ source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true }]);
+    expect((await hcl(cm, 'agent.hcl')).exit_after_auth).toBeUndefined();
+  });
+
+  test('Job: only the init container (the Job-safe legacy form)', async () => {
+    // GIVEN
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'migrate', { containers: [{ name: 'migrate', image: 'myapp:v1.0.0' }] });
+
+    // WHEN
+    const { sidecar } = vault(chart, { mode: SidecarMode.LEGACY }, job);
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Job'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent', 'migrate']);
+    const agent = container(spec, 'vault-agent');
+    expect(agent.restartPolicy).toBeUndefined();
+    expect(agent.ports).toBeUndefined();
+    expect(agent.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
+    expect(sidecar.placement).toBe(SidecarPlacement.INIT_CONTAINER);
+    expect(sidecar.metrics).toBeUndefined();
+    expect(sidecar.initSidecar).toBeUndefined();
+    const cm = find(manifests, 'ConfigMap');
+    expect(Object.keys(cm.data).sort()).toEqual(['agent-init.hcl', 'db-creds.ctmpl']);
+    expect((await hcl(cm, 'agent-init.hcl')).exit_after_auth).toBe(true);
+  });
+});
+
+describe('injector', () => {
+  test('annotations instead of containers, as the vault-k8s injector expects', () => {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+
+    // WHEN
+    const injector = new VaultAgentInjector(chart, 'secrets', { workload: web, role: 'myapp-role', secrets: [DB, API_KEY] });
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const deployment = find(manifests, 'Deployment');
+    const spec = podSpec(deployment);
+    expect(containerOrder(spec)).toEqual(['app']);
+    expect(spec.volumes).toEqual([{ name: 'vault-agent-sa-token', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }]);
+    expect(container(spec, 'app').volumeMounts).toBeUndefined();
+    expect(deployment.spec.template.metadata.annotations).toEqual({
+      'vault.hashicorp.com/agent-inject': 'true',
+      'vault.hashicorp.com/agent-inject-status': 'update',
+      'vault.hashicorp.com/role': 'myapp-role',
+      'vault.hashicorp.com/auth-path': 'auth/kubernetes',
+      'vault.hashicorp.com/service': 'https://vault.vault.svc:8200',
+      'vault.hashicorp.com/agent-image': 'hashicorp/vault:1.19.0',
+      'vault.hashicorp.com/agent-run-as-user': '100',
+      'vault.hashicorp.com/agent-run-as-group': '1000',
+      'vault.hashicorp.com/agent-init-first': 'true',
+      'vault.hashicorp.com/agent-pre-populate-only': 'false',
+      'vault.hashicorp.com/agent-service-account-token-volume-name': 'vault-agent-sa-token',
+      'vault.hashicorp.com/agent-requests-cpu': '50m',
+      'vault.hashicorp.com/agent-limits-cpu': '200m',
+      'vault.hashicorp.com/agent-requests-mem': '64Mi',
+      'vault.hashicorp.com/agent-limits-mem': '256Mi',
+      'vault.hashicorp.com/agent-inject-secret-db-creds': 'database/creds/myapp-db',
+      'vault.hashicorp.com/agent-inject-template-db-creds': '{{ with secret "database/creds/myapp-db" }}{{ .Data | toJSON }}{{ end }}\n',
+      'vault.hashicorp.com/agent-inject-secret-api-key': 'secret/data/myapp/api-key',
+      'vault.hashicorp.com/agent-inject-template-api-key': API_KEY_TEMPLATE,
+    });
+    expect(injector.annotations['vault.hashicorp.com/role']).toBe('myapp-role');
+  });
+
+  test('CronJob: pre-populate only, CA from a Secret, resource overrides', () => {
+    // GIVEN
+    const chart = newChart();
+    const cron = new kplus.CronJob(chart, 'report', {
+      schedule: { expressionString: '0 3 * * *' } as any,
+      containers: [{ name: 'report', image: 'myapp:v1.0.0' }],
+    });
+    const ca = kplus.Secret.fromSecretName(chart, 'ca', 'vault-tls');
+
+    // WHEN
+    new VaultAgentInjector(chart, 'secrets', {
+      workload: cron,
+      role: 'report',
+      secrets: [DB],
+      caCertificate: VaultCaCertificate.fromSecret(ca),
+      resources: { memory: { limit: Size.mebibytes(128) } },
+      tokenAudience: 'vault',
+    });
+    const annotations = find(synth(chart), 'CronJob').spec.jobTemplate.spec.template.metadata.annotations;
+
+    // THEN
+    expect(annotations).toMatchObject({
+      'vault.hashicorp.com/agent-pre-populate-only': 'true',
+      'vault.hashicorp.com/tls-secret': 'vault-tls',
+      'vault.hashicorp.com/ca-cert': '/vault/tls/ca.crt',
+      'vault.hashicorp.com/agent-limits-mem': '128Mi',
+      'vault.hashicorp.com/agent-requests-mem': '64Mi',
+    });
+  });
+});
+
+describe('injection attempts', () => {
+  const attempts = [
+    'myapp-role"\n}\nlistener "tcp" {\n  address = "0.0.0.0:9999"',
+    'role" address = "evil',
+    'role${file("/etc/passwd")}',
+    'role%{ if true }x%{ endif }',
+    'a\\"b',
+  ];
+
+  test.each(attempts)('role %j is refused', (role) => {
+    expect(() => vault(newChart(), { role })).toThrow(`${W}: role ${JSON.stringify(role)} is not a Vault role name. Fix: use letters, digits, '_', '-' and '.', starting and ending with a letter, digit or '_' (Vault's own rule for role names).`);
+  });
+
+  test.each(attempts)('secret path %j is refused', (path) => {
+    expect(() => vault(newChart(), { secrets: [{ name: 'x', path }] })).toThrow(`${W}: the path ${JSON.stringify(path)} of secret 'x' is not a Vault path.`);
+  });
+
+  test.each(attempts)('auth path %j is refused', (authPath) => {
+    expect(() => vault(newChart(), { authPath })).toThrow(`${W}: auth path ${JSON.stringify(authPath)} is not a Vault path.`);
+  });
+
+  test.each(['https://vault"\n}\nlistener "tcp" {', 'https://vault.svc:8200/${x}', 'https://u:p@vault:8200', 'file:///etc/passwd', 'https://vault:8200?x=1'])('address %j is refused', (address) => {
+    expect(() => vault(newChart(), { address })).toThrow(`${W}: address ${JSON.stringify(address)} is not a Vault server URL. Fix: pass http(s)://host[:port], e.g. 'https://vault.vault.svc:8200', without credentials, path or query.`);
+  });
+
+  test('a hostile template stays a file of its own and adds nothing to the HCL', async () => {
+    // GIVEN
+    const template = '"\n}\nlistener "tcp" {\n  address = "0.0.0.0:9999"\n}\ntemplate {\n  destination = "/etc/passwd"\n${x} %{y}';
+    const { chart } = vault(newChart(), { secrets: [{ name: 'db-creds', path: 'database/creds/myapp-db', template }] });
+
+    // WHEN
+    const cm = find(synth(chart), 'ConfigMap');
+    const config = await hcl(cm, 'agent.hcl');
+
+    // THEN
+    expect(cm.data['db-creds.ctmpl']).toBe(template);
+    expect(Object.keys(config).sort()).toEqual(['auto_auth', 'listener', 'telemetry', 'template', 'template_config', 'vault']);
+    expect(config.listener).toEqual({ tcp: [{ address: '0.0.0.0:8201', tls_disable: true, role: 'metrics_only' }] });
+    expect(config.template).toEqual([{ source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true }]);
+    expect(cm.data['agent.hcl']).not.toContain('9999');
+  });
+
+  test('a hostile template in injector mode is only an annotation value', () => {
+    // GIVEN
+    const chart = newChart();
+    const template = '"}\nvault.hashicorp.com/agent-inject: "false"';
+
+    // WHEN
+    new VaultAgentInjector(chart, 'secrets', { workload: webDeployment(chart), role: 'r', secrets: [{ name: 'x', path: 'secret/x', template }] });
+    const annotations = find(synth(chart), 'Deployment').spec.template.metadata.annotations;
+
+    // THEN
+    expect(annotations['vault.hashicorp.com/agent-inject']).toBe('true');
+    expect(annotations['vault.hashicorp.com/agent-inject-template-x']).toBe(template);
+  });
+});
+
+describe('HCL renderer', () => {
+  test('every string either round-trips through a real HCL parser as one value, or is refused', async () => {
+    const hostile = fc.string({ unit: fc.constantFrom('"', '\\', '$', '%', '{', '}', '\n', '=', '#', '/', '*', ' ', 'a', '\u00e9', '\uf9f4'), maxLength: 12 });
+    await fc.assert(fc.asyncProperty(fc.oneof(hostile, fc.string({ unit: 'grapheme', maxLength: 20 })), async (s) => {
+      const refused = /[\u0000-\u001f\u007f]/.test(s) || s.includes('${') || s.includes('%{') || s !== s.normalize('NFC');
+      if (refused) {
+        expect(() => hclString(s)).toThrow('cannot be written to HCL');
+        return;
+      }
+      const parsed = await parse('x.hcl', renderHcl([block('b', [s], [attr('k', s)]), attr('after', 1)]));
+      expect(Object.keys(parsed).sort()).toEqual(['after', 'b']);
+      expect(parsed.b).toEqual({ [s]: [{ k: s }] });
+    }), { numRuns: 300 });
+  });
+
+  test.each([
+    ['a\nb', 'it contains a control character (a newline, a tab, ...)'],
+    ['a\tb', 'it contains a control character (a newline, a tab, ...)'],
+    ['${x}', 'it contains \'${\' or \'%{\', which HCL reads as a template sequence'],
+    ['%{ if x }', 'it contains \'${\' or \'%{\', which HCL reads as a template sequence'],
+    ['\uf9f4', 'it is not in Unicode normalization form C, which HCL 2 applies and HCL 1 does not'],
+  ])('refuses %j', (value, problem) => {
+    expect(() => hclString(value)).toThrow(`${JSON.stringify(value)} cannot be written to HCL: ${problem}`);
+  });
+
+  test('escapes quotes and backslashes', async () => {
+    const s = 'a"b\\c\\"d';
+    expect(hclString(s)).toBe('"a\\"b\\\\c\\\\\\"d"');
+    expect((await parse('x.hcl', renderHcl([attr('k', s)]))).k).toBe(s);
+  });
+
+  test('refuses a name that is not an identifier, and a number that is not an integer', () => {
+    expect(() => renderHcl([attr('a b', 1)])).toThrow('\'a b\' is not an HCL identifier');
+    expect(() => renderHcl([attr('a', 1.5)])).toThrow('1.5 is not an integer HCL can hold');
+  });
+});
+
+describe('errors', () => {
+  test.each([
+    ['no secrets', { secrets: [] }, 'no secrets to render. Fix: pass at least one secret in \'secrets\', e.g. { name: \'db-creds\', path: \'database/creds/myapp-db\' }.'],
+    ['bad secret name', { secrets: [{ name: '../etc/passwd', path: 'secret/x' }] }, 'secret name "../etc/passwd" is not a valid file name. Fix: use letters, digits, \'.\', \'_\' and \'-\', starting and ending with a letter or digit, at most 41 characters.'],
+    ['secret name too long', { secrets: [{ name: 'a'.repeat(42), path: 'secret/x' }] }, `secret name "${'a'.repeat(42)}" is not a valid file name.`],
+    ['duplicate secret names', { secrets: [DB, { ...DB, path: 'secret/other' }] }, 'two secrets are named \'db-creds\'. Fix: give every secret its own name (each is a file).'],
+    ['absolute secret path', { secrets: [{ name: 'x', path: '/secret/x' }] }, 'the path "/secret/x" of secret \'x\' is not a Vault path. Fix: pass a path such as \'secret/data/myapp/api-key\' (letters, digits, \'_\', \'-\', \'.\' and \'/\' between segments, no leading \'/\').'],
+    ['secret path with ..', { secrets: [{ name: 'x', path: 'secret/../sys' }] }, 'the path "secret/../sys" of secret \'x\' is not a Vault path.'],
+    ['empty template', { secrets: [{ name: 'x', path: 'secret/x', template: ' \n' }] }, 'the template of secret \'x\' is empty. Fix: pass a Consul Template template, or leave \'template\' unset for the default JSON rendering.'],
+    ['bad auth path', { authPath: '/auth/kubernetes' }, 'auth path "/auth/kubernetes" is not a Vault path. Fix: pass the mount path of the Kubernetes auth method, e.g. \'auth/kubernetes\' (letters, digits, \'_\', \'-\', \'.\' and \'/\' between segments).'],
+    ['bad token audience', { tokenAudience: 'vault "x"' }, 'token audience "vault \\"x\\"" is not valid. Fix: pass a name or URL such as \'vault\' (letters, digits, \'.\', \'_\', \':\', \'/\' and \'-\').'],
+    ['token expiration too short', { tokenExpiration: Duration.minutes(5) }, 'the token expiration is not a whole number of seconds of at least 10 minutes. Fix: pass e.g. Duration.hours(1) as \'tokenExpiration\' (Kubernetes requires at least 600 seconds).'],
+    ['token expiration not whole seconds', { tokenExpiration: Duration.millis(700500) }, 'the token expiration is not a whole number of seconds of at least 10 minutes.'],
+    ['bad CA key', { caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'ca'), '../ca.crt') }, 'CA certificate key "../ca.crt" is not a valid file name. Fix: name the ConfigMap or Secret key that holds the PEM certificate, e.g. \'ca.crt\'.'],
+    ['secrets path with shell', { secretsPath: '/vault/secrets; rm -rf /' }, 'secrets path "/vault/secrets; rm -rf /" is not a plain absolute path. Fix: pass a path such as \'/vault/secrets\' (letters, digits, \'.\', \'_\' and \'-\' between \'/\').'],
+    ['relative secrets path', { secretsPath: 'vault/secrets' }, 'secrets path "vault/secrets" is not a plain absolute path.'],
+  ] as Array<[string, Partial<VaultAgentSidecarProps>, string]>)('%s', (_label, props, message) => {
+    expect(() => vault(newChart(), props)).toThrow(`${W}: ${message}`);
+  });
+
+  test('secretFile() of a secret it does not render', () => {
+    const { sidecar } = vault();
+    expect(() => sidecar.secretFile('nope')).toThrow(`${W}: it renders no secret named 'nope' (it renders 'db-creds'). Fix: name one of the secrets passed in 'secrets'.`);
+  });
+
+  test('the pod-wide checks apply: a second container named vault-agent', () => {
+    const chart = newChart();
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0' }, { name: 'vault-agent', image: 'hashicorp/vault:1.19.0' }] });
+    expect(() => vault(chart, {}, web)).toThrow(`${W}: the pod already has a container named 'vault-agent'. Fix: give this sidecar another name with the 'name' prop.`);
+  });
+
+  test('the pod-wide checks apply: the app on the metrics port', () => {
+    const chart = newChart();
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8201 }] });
+    vault(chart, {}, web);
+    expect(() => synth(chart)).toThrow(`${W}: port 8201/TCP is also used by container 'app' (containers of a pod share one network namespace). Fix: move one of them to a free port (set this sidecar's port props, or the port of 'app').`);
+  });
+
+  describe('injector', () => {
+    const I = "workload 'test/web', sidecar 'vault-agent'";
+    const inject = (chart: any, web: kplus.AbstractPod, props: any = {}) =>
+      new VaultAgentInjector(chart, 'inject', { workload: web, role: 'myapp-role', secrets: [DB], ...props });
+
+    test('a second injector on one workload', () => {
+      const chart = newChart();
+      const web = webDeployment(chart);
+      inject(chart, web);
+      expect(() => new VaultAgentInjector(chart, 'again', { workload: web, role: 'r', secrets: [DB] })).toThrow(`${I}: the pod already has Vault Agent Injector annotations (from 'test/inject'). Fix: use one VaultAgentInjector per workload, with all its secrets.`);
+    });
+
+    test('both a sidecar and the injector on one workload', () => {
+      const chart = newChart();
+      const web = webDeployment(chart);
+      inject(chart, web);
+      new VaultAgentSidecar(chart, 'secrets', { workload: web, role: 'r', secrets: [DB] });
+      expect(() => synth(chart)).toThrow(`${I}: the pod also has the Vault Agent sidecar 'vault-agent', so it would run two agents. Fix: use either VaultAgentSidecar or VaultAgentInjector on a workload, not both.`);
+    });
+
+    test.each([
+      ['CA from a ConfigMap', { caCertificate: VaultCaCertificate.fromConfigMap(kplus.ConfigMap.fromConfigMapName(newChart(), 'ca', 'ca')) }, 'the injector mounts a CA certificate from a Secret only. Fix: pass VaultCaCertificate.fromSecret(...).'],
+      ['resources', { resources: { cpu: { request: kplus.Cpu.millis(300) } } }, 'CPU limit 200m is below the CPU request 300m. Fix: correct the \'resources\' override (memory in whole MiB, CPU in whole millicores, limits not below requests).'],
+      ['uid 0', { user: 0 }, 'uid 0 is not a non-root user. Fix: run the agent as a non-zero uid (\'user\' prop).'],
+      ['gid -1', { group: -1 }, 'gid -1 is not valid. Fix: pass a non-negative integer as \'group\'.'],
+      ['unpinned image', { image: 'hashicorp/vault:latest' }, 'image \'hashicorp/vault:latest\' is not pinned. Fix: use an exact tag or digest, never \'latest\' or no tag.'],
+      ['bad role', { role: 'a"b' }, 'role "a\\"b" is not a Vault role name.'],
+    ] as Array<[string, any, string]>)('%s', (_label, props, message) => {
+      const chart = newChart();
+      expect(() => inject(chart, webDeployment(chart), props)).toThrow(`${I}: ${message}`);
+    });
+  });
+});
