@@ -1,4 +1,5 @@
 import { App } from 'cdk8s';
+import { AlertsChart } from './alerts';
 import { DataSyncChart } from './data-sync';
 import { JobNativeSidecarChart } from './job-native-sidecar';
 
@@ -8,6 +9,7 @@ import { JobNativeSidecarChart } from './job-native-sidecar';
 export function buildExampleApp(app: App = new App()): App {
   new JobNativeSidecarChart(app, 'job-native-sidecar', { namespace: 'production' });
   new DataSyncChart(app, 'data-sync', { namespace: 'production' });
+  new AlertsChart(app, 'alerts', { namespace: 'production' });
   return app;
 }
 
