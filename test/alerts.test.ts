@@ -1,6 +1,6 @@
+import { parser } from '@prometheus-io/lezer-promql';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { parser } from '@prometheus-io/lezer-promql';
 import { alertsFixture } from './rules/fixture';
 import { find, newChart, synth, webDeployment } from './util';
 import { AlertSeverity, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarKind } from '../src';
