@@ -200,7 +200,7 @@ interface Model {
  *
  * The readiness and restart alerts read kube-state-metrics (2.11+ for native
  * sidecars' `restart_policy`); the tool alerts read the metrics the PodMonitor
- * scrapes (Prometheus 2.36+ discovers init containers' ports).
+ * scrapes (Prometheus's pod discovery includes init containers' ports since 2.11).
  */
 export class SidecarAlerts extends Construct {
   /** The alerts the library can generate, by name. */
