@@ -8,6 +8,7 @@ import { Sidecar, SidecarPlacement } from './sidecar';
 
 const ALERT_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const K8S_LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DEFAULT_RUNBOOK_BASE = 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md';
 
 /**
@@ -227,8 +228,8 @@ export class SidecarAlerts extends Construct {
     this.runbookBaseUrl = props.runbookBaseUrl ?? DEFAULT_RUNBOOK_BASE;
     this.overrides = { ...props.overrides };
 
-    this.checkLabels(this.labels, 'labels', /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
-    this.checkLabels(this.alertLabels, 'alertLabels', LABEL_NAME);
+    this.checkObjectLabels(this.labels);
+    this.checkAlertLabels(this.alertLabels, 'alertLabels');
     if (!/^https?:\/\/\S+$/.test(this.runbookBaseUrl)) {
       this.fail(`runbook base URL '${this.runbookBaseUrl}' is not an http(s) URL`, 'pass e.g. \'https://wiki.example.com/runbooks/sidecars\' as \'runbookBaseUrl\'');
     }
@@ -297,7 +298,7 @@ export class SidecarAlerts extends Construct {
     if (rule.severity !== undefined && !Object.values(AlertSeverity).includes(rule.severity)) {
       this.fail(`'${rule.severity}' is not a severity`, 'pass AlertSeverity.CRITICAL, WARNING or INFO');
     }
-    this.checkLabels(rule.labels ?? {}, `labels of alert '${rule.alert}'`, LABEL_NAME);
+    this.checkAlertLabels(rule.labels ?? {}, `labels of alert '${rule.alert}'`);
     this.rules.push({ ...rule, labels: rule.labels ? { ...rule.labels } : undefined });
   }
 
@@ -424,10 +425,32 @@ export class SidecarAlerts extends Construct {
     return seconds!;
   }
 
-  private checkLabels(labels: { [name: string]: string }, what: string, name: RegExp) {
+  /** Kubernetes labels: an optional DNS prefix and a name, a value of at most 63 characters. */
+  private checkObjectLabels(labels: { [name: string]: string }) {
     for (const [key, value] of Object.entries(labels)) {
-      if (!name.test(key) || key.length > 316) {
-        this.fail(`label name '${key}' in ${what} is not valid`, 'use letters, digits and \'_\' (object labels may also have a DNS prefix, \'.\' and \'-\')');
+      const slash = key.lastIndexOf('/');
+      const prefix = slash < 0 ? undefined : key.slice(0, slash);
+      const name = key.slice(slash + 1);
+      const validPrefix = prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix));
+      if (!validPrefix || name.length > 63 || !K8S_LABEL_VALUE.test(name) || name === '') {
+        this.fail(`label name '${key}' in labels is not a valid Kubernetes label key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
+      }
+      if (typeof value !== 'string' || value.length > 63 || !K8S_LABEL_VALUE.test(value)) {
+        this.fail(`the value of label '${key}' in labels is not a valid Kubernetes label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+      }
+    }
+  }
+
+  /** Prometheus labels on alerts: the library sets `severity` (and Prometheus `alertname`) itself. */
+  private checkAlertLabels(labels: { [name: string]: string }, what: string) {
+    for (const [key, value] of Object.entries(labels)) {
+      if (!LABEL_NAME.test(key) || key.startsWith('__')) {
+        this.fail(`label name '${key}' in ${what} is not valid`, 'use letters, digits and \'_\', not starting with a digit or \'__\'');
+      }
+      if (key === 'severity' || key === 'alertname') {
+        this.fail(`${what} sets '${key}', which the alert sets itself`, key === 'severity'
+          ? 'choose the severity with \'severity\' (or an override), not a label'
+          : 'name the alert with \'alert\'');
       }
       if (typeof value !== 'string' || value.includes('\n')) {
         this.fail(`the value of label '${key}' in ${what} is not a one-line string`, 'pass a plain string');

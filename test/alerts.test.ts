@@ -251,9 +251,10 @@ describe('SidecarAlerts props', () => {
     expect(rulesOf(manifests).map(r => r.alert)).not.toContain('EnvoyCircuitBreakerOverflow');
   });
 
-  test('alert labels, runbook base, evaluation interval', () => {
+  test('alert labels, object labels with a prefix, runbook base, evaluation interval', () => {
     // WHEN
     const manifests = alertsChart({
+      labels: { 'prometheus.example.com/rules': 'sidecars', 'release': 'kube-prometheus-stack' },
       alertLabels: { team: 'platform' },
       runbookBaseUrl: 'https://wiki.example.com/runbooks/sidecars',
       evaluationInterval: Duration.seconds(30),
@@ -263,6 +264,7 @@ describe('SidecarAlerts props', () => {
     expect(unhealthy.labels).toEqual({ team: 'platform', severity: 'critical' });
     expect(unhealthy.annotations.runbook_url).toBe('https://wiki.example.com/runbooks/sidecars#envoyproxyunhealthy');
     expect(find(manifests, 'PrometheusRule').spec.groups.every((g: any) => g.interval === '30s')).toBe(true);
+    expect(find(manifests, 'PodMonitor').metadata.labels).toEqual({ 'prometheus.example.com/rules': 'sidecars', 'release': 'kube-prometheus-stack' });
   });
 
   test('rules of your own go into their own group', () => {
@@ -370,13 +372,21 @@ describe('SidecarAlerts errors', () => {
     ['an unknown severity', { rules: [{ alert: 'A', expr: 'up == 0', summary: 'x.', severity: 'page' as AlertSeverity }] },
       '\'page\' is not a severity. Fix: pass AlertSeverity.CRITICAL, WARNING or INFO.'],
     ['a bad label name on a rule', { rules: [{ alert: 'A', expr: 'up == 0', summary: 'x.', labels: { 'on-call': 'yes' } }] },
-      'label name \'on-call\' in labels of alert \'A\' is not valid. Fix: use letters, digits and \'_\' (object labels may also have a DNS prefix, \'.\' and \'-\').'],
-    ['a bad object label', { labels: { 'release!': 'prometheus' } },
-      'label name \'release!\' in labels is not valid. Fix: use letters, digits and \'_\' (object labels may also have a DNS prefix, \'.\' and \'-\').'],
+      'label name \'on-call\' in labels of alert \'A\' is not valid. Fix: use letters, digits and \'_\', not starting with a digit or \'__\'.'],
+    ['a severity label on a rule', { rules: [{ alert: 'A', expr: 'up == 0', summary: 'x.', labels: { severity: 'page' } }] },
+      'labels of alert \'A\' sets \'severity\', which the alert sets itself. Fix: choose the severity with \'severity\' (or an override), not a label.'],
+    ['an alertname alert label', { alertLabels: { alertname: 'x' } },
+      'alertLabels sets \'alertname\', which the alert sets itself. Fix: name the alert with \'alert\'.'],
+    ['a reserved alert label', { alertLabels: { __team: 'x' } },
+      'label name \'__team\' in alertLabels is not valid. Fix: use letters, digits and \'_\', not starting with a digit or \'__\'.'],
     ['a bad alert label', { alertLabels: { 'team.name': 'x' } },
-      'label name \'team.name\' in alertLabels is not valid. Fix: use letters, digits and \'_\' (object labels may also have a DNS prefix, \'.\' and \'-\').'],
-    ['a multi-line label value', { alertLabels: { team: 'a\nb' } },
+      'label name \'team.name\' in alertLabels is not valid. Fix: use letters, digits and \'_\', not starting with a digit or \'__\'.'],
+    ['a multi-line alert label value', { alertLabels: { team: 'a\nb' } },
       'the value of label \'team\' in alertLabels is not a one-line string. Fix: pass a plain string.'],
+    ['a bad object label key', { labels: { 'release!': 'prometheus' } },
+      'label name \'release!\' in labels is not a valid Kubernetes label key. Fix: use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'.'],
+    ['a bad object label value', { labels: { release: 'kube prometheus' } },
+      'the value of label \'release\' in labels is not a valid Kubernetes label value. Fix: use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit.'],
     ['a runbook base that is not a URL', { runbookBaseUrl: 'wiki/runbooks' },
       'runbook base URL \'wiki/runbooks\' is not an http(s) URL. Fix: pass e.g. \'https://wiki.example.com/runbooks/sidecars\' as \'runbookBaseUrl\'.'],
     ['an override of an unknown alert', { overrides: { EnvoyDown: { disabled: true } } },
