@@ -86,6 +86,25 @@ new YamlFile(project, 'cdk8s.yaml', {
 // 1.12.2 has every binding.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
+// Typed PrometheusRule and PodMonitor (SidecarAlerts), generated offline from the
+// upstream CRDs in ../shared/crds/ into src/imports/ (committed, never edited by hand).
+// `cdk8s import` writes one file per API group, so both CRDs go in as one stream.
+project.addTask('import', {
+  description: 'Regenerate src/imports/ from the prometheus-operator CRDs (cdk8s import)',
+  // Offline: the CRDs are local files; skip cdk8s-cli's version check, which needs the network.
+  env: { CDK8S_CHECK_UPGRADE: 'false' },
+  // Runs in a scratch directory: cdk8s import records every import in the cdk8s.yaml of
+  // its working directory, and this project's cdk8s.yaml belongs to projen.
+  exec: [
+    'tmp=$(mktemp -d)',
+    'out="$PWD/src/imports"',
+    'cat ../shared/crds/monitoring.coreos.com_prometheusrules.yaml ../shared/crds/monitoring.coreos.com_podmonitors.yaml > "$tmp/crds.yaml"',
+    '(cd "$tmp" && cdk8s import crds.yaml --language typescript --output "$out")',
+    'rm -rf "$tmp"',
+  ].join(' && '),
+});
+project.eslint?.addIgnorePattern('src/imports/');
+
 project.addTask('synth', {
   description: 'Synthesize the example app into dist/ (cdk8s synth)',
   exec: 'cdk8s synth',

@@ -1,4 +1,5 @@
 import { App } from 'cdk8s';
+import { AlertsChart } from './alerts';
 import { DataSyncChart } from './data-sync';
 import { FluentBitChart } from './fluent-bit';
 import { EnvoyChart } from './envoy';
@@ -14,6 +15,7 @@ export function buildExampleApp(app: App = new App()): App {
   new FluentBitChart(app, 'fluent-bit', { namespace: 'production' });
   new EnvoyChart(app, 'envoy', { namespace: 'production' });
   new VaultAgentChart(app, 'vault-agent', { namespace: 'production' });
+  new AlertsChart(app, 'alerts', { namespace: 'production' });
   return app;
 }
 

@@ -5,3 +5,4 @@ export * from './pod-sidecars';
 export * from './fluent-bit';
 export * from './envoy';
 export * from './vault-agent';
+export * from './alerts';
