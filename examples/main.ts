@@ -1,8 +1,8 @@
 import { App } from 'cdk8s';
 import { AlertsChart } from './alerts';
 import { DataSyncChart } from './data-sync';
-import { FluentBitChart } from './fluent-bit';
 import { EnvoyChart } from './envoy';
+import { FluentBitChart } from './fluent-bit';
 import { JobNativeSidecarChart } from './job-native-sidecar';
 import { VaultAgentChart } from './vault-agent';
 
