@@ -171,9 +171,11 @@ export interface SidecarOptions {
   readonly beforeInitContainers?: boolean;
 
   /**
-   * Names of the app containers that receive the shared volumes and environment.
+   * Names of the containers that receive the shared volumes and environment: app
+   * containers, and the workload's own init containers when the sidecar runs before
+   * them (native or run-once, with `beforeInitContainers`).
    *
-   * @default - every container of the pod that is not a sidecar
+   * @default - every app container, and the workload's own init containers that start after this sidecar
    */
   readonly appContainers?: string[];
 

@@ -344,7 +344,10 @@ export class VaultAgentSidecar extends Sidecar {
         command: ['vault'],
         args: ['agent', `-config=${CONFIG_DIR}/${INIT_CONFIG}`],
       });
-      init.shareVolume({ volume: this.secretsVolume, path: secretsPath, mountInApp: false });
+      // Shared like the main container's, so the workload's own init containers (which
+      // start before a LEGACY container does) get the secrets this step rendered.
+      init.shareVolume({ volume: this.secretsVolume, path: secretsPath, appReadOnly: true });
+      init.addAppEnvVariable('VAULT_SECRETS_PATH', kplus.EnvValue.fromValue(secretsPath));
       for (const v of agentVolumes) init.container.mount(v.path, v.volume, { readOnly: v.readOnly });
       this.initSidecar = init;
     }

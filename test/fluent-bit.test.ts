@@ -619,7 +619,7 @@ describe('pod-wide checks', () => {
     new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [forward()] });
     // THEN
     expect(() => Testing.synth(chart)).toThrow(err(
-      'app container \'app\' already mounts volume \'other\' at \'/var/log/app\', where this sidecar shares \'app-logs\'',
+      'container \'app\' already mounts volume \'other\' at \'/var/log/app\', where this sidecar shares \'app-logs\'',
       'mount the app\'s volume elsewhere, or set this sidecar\'s app path to a free one'));
   });
 });

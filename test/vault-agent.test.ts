@@ -179,18 +179,19 @@ describe('legacy', () => {
     Sidecar.setDefaultMode(chart, SidecarMode.LEGACY);
 
     const web = webDeployment(chart);
-    const migrate = web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
+    web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
 
     // WHEN
     const { sidecar } = vault(chart, {}, web);
-    migrate.mount(sidecar.secretsPath, sidecar.secretsVolume, { readOnly: true });
     const manifests = synth(chart);
 
     // THEN the secrets are there before the app and before the workload's own init container
     expect(manifests).toMatchSnapshot();
     const spec = podSpec(find(manifests, 'Deployment'));
     expect(containerOrder(spec)).toEqual(['init:vault-agent-init', 'init:migrate', 'vault-agent', 'app']);
+    // the render-once step shares the secrets with the workload's own init container
     expect(container(spec, 'migrate').volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+    expect(container(spec, 'migrate').env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/vault/secrets' }]);
     const init = container(spec, 'vault-agent-init');
     expect(init.restartPolicy).toBeUndefined();
     expect(init.startupProbe).toBeUndefined();
@@ -436,7 +437,7 @@ describe('errors', () => {
   test('the pod-wide checks apply: the app on the metrics port', () => {
     const chart = newChart();
     const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8201 }] });
-    vault(chart, {}, web);
+    const { sidecar } = vault(chart, {}, web);
     expect(() => synth(chart)).toThrow(`${W}: port 8201/TCP is also used by container 'app' (containers of a pod share one network namespace). Fix: move one of them to a free port (set this sidecar's port props, or the port of 'app').`);
   });
 
