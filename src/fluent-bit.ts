@@ -1,4 +1,3 @@
-import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
@@ -1036,8 +1035,7 @@ export class FluentBitSidecar extends Sidecar {
     });
     this.container.mount(CONFIG_DIR, configVolume, { readOnly: true });
     // Fluent Bit reads its config once: a changed config rolls the pods.
-    this.configHash = createHash('sha256').update(fluentBitConf).update('\0').update(parsersConf).digest('hex').slice(0, 16);
-    workload.podMetadata.addAnnotation(`cdk8s-sidecars.io/${dnsLabelFrom(this.name, 'config')}`, this.configHash);
+    this.configHash = this.rollOnConfigChange({ 'fluent-bit.conf': fluentBitConf, 'parsers.conf': parsersConf });
 
     const logVolumeName = props.logVolumeName ?? 'app-logs';
     this.shareVolume({

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
@@ -571,6 +572,25 @@ export class Sidecar extends Construct {
     for (const shared of props.sharedVolumes ?? []) {
       this.shareVolume(shared);
     }
+  }
+
+  /**
+   * Rolls the workload's pods when the sidecar's config changes, for tools that read
+   * their config only at start: the pod template gets the annotation
+   * `config.cdk8s-sidecars.io/<container name>` with a digest of `files`.
+   *
+   * @param files the config files (name to content) the tool reads at start
+   * @returns the digest
+   */
+  protected rollOnConfigChange(files: { [name: string]: string }): string {
+    const hash = createHash('sha256');
+    for (const name of Object.keys(files).sort()) {
+      hash.update(name).update('\0').update(files[name]).update('\0');
+    }
+    const digest = hash.digest('hex').slice(0, 16);
+    // The key's name part is the container name, a DNS label: always a valid key.
+    this.workload.podMetadata.addAnnotation(`config.cdk8s-sidecars.io/${this.name}`, digest);
+    return digest;
   }
 
   /** The container name. */

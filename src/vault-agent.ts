@@ -303,6 +303,8 @@ export class VaultAgentSidecar extends Sidecar {
       if (this.mode === SidecarMode.LEGACY) data[INIT_CONFIG] = config(true);
     }
     this.configMap = new kplus.ConfigMap(this, 'Resource', { data });
+    // The agent reads its config and templates at start: a change rolls the pods.
+    this.rollOnConfigChange(data);
 
     // Volumes: secrets shared read-only with the app; the rest for the agent only.
     this.secretsVolume = this.shareVolume({

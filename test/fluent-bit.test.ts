@@ -391,7 +391,7 @@ describe('config changes roll the pods', () => {
     const { hash, annotations } = annotationFor([forward()]);
     // THEN
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
-    expect(annotations).toEqual({ 'cdk8s-sidecars.io/fluent-bit-config': hash });
+    expect(annotations).toEqual({ 'config.cdk8s-sidecars.io/fluent-bit': hash });
   });
 
   test('the same config gives the same hash, another config another', () => {

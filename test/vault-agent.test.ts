@@ -172,6 +172,20 @@ describe('native (default)', () => {
   });
 });
 
+describe('config changes roll the pods', () => {
+  test('the pod template carries a digest of the agent config and templates', () => {
+    // GIVEN two pods that differ only in a secret's template
+    const annotation = (template: string) => {
+      const { chart } = vault(newChart(), { secrets: [{ ...DB, template }] });
+      return find(synth(chart), 'Deployment').spec.template.metadata.annotations['config.cdk8s-sidecars.io/vault-agent'];
+    };
+    // WHEN / THEN
+    expect(annotation('{{ .Data.username }}')).toMatch(/^[0-9a-f]{16}$/);
+    expect(annotation('{{ .Data.username }}')).toBe(annotation('{{ .Data.username }}'));
+    expect(annotation('{{ .Data.password }}')).not.toBe(annotation('{{ .Data.username }}'));
+  });
+});
+
 describe('legacy', () => {
   test('Deployment: an init container renders once, a legacy container keeps renewing', async () => {
     // GIVEN
@@ -437,7 +451,7 @@ describe('errors', () => {
   test('the pod-wide checks apply: the app on the metrics port', () => {
     const chart = newChart();
     const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8201 }] });
-    const { sidecar } = vault(chart, {}, web);
+    vault(chart, {}, web);
     expect(() => synth(chart)).toThrow(`${W}: port 8201/TCP is also used by container 'app' (containers of a pod share one network namespace). Fix: move one of them to a free port (set this sidecar's port props, or the port of 'app').`);
   });
 
