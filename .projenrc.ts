@@ -87,7 +87,7 @@ new YamlFile(project, 'cdk8s.yaml', {
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Typed PrometheusRule and PodMonitor (SidecarAlerts), generated offline from the
-// upstream CRDs in ../shared/crds/ into src/imports/ (committed, never edited by hand).
+// upstream CRDs in crds/ into src/imports/ (committed, never edited by hand).
 // `cdk8s import` writes one file per API group, so both CRDs go in as one stream.
 project.addTask('import', {
   description: 'Regenerate src/imports/ from the prometheus-operator CRDs (cdk8s import)',
@@ -98,12 +98,13 @@ project.addTask('import', {
   exec: [
     'tmp=$(mktemp -d)',
     'out="$PWD/src/imports"',
-    'cat ../shared/crds/monitoring.coreos.com_prometheusrules.yaml ../shared/crds/monitoring.coreos.com_podmonitors.yaml > "$tmp/crds.yaml"',
+    'cat crds/monitoring.coreos.com_prometheusrules.yaml crds/monitoring.coreos.com_podmonitors.yaml > "$tmp/crds.yaml"',
     '(cd "$tmp" && cdk8s import crds.yaml --language typescript --output "$out")',
     'rm -rf "$tmp"',
   ].join(' && '),
 });
 project.eslint?.addIgnorePattern('src/imports/');
+project.npmignore?.exclude('/crds/');
 
 project.addTask('synth', {
   description: 'Synthesize the example app into dist/ (cdk8s synth)',
