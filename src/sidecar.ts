@@ -75,7 +75,8 @@ export interface SidecarMetricsEndpoint {
   readonly portName: string;
 
   /**
-   * The HTTP path of the metrics.
+   * The HTTP path of the metrics. A query string (`/agent/v1/metrics?format=prometheus`)
+   * is allowed; scrape configs send it as URL parameters.
    *
    * @default '/metrics'
    */

@@ -18,7 +18,8 @@ const TOKEN_FILE = 'token';
 const HOME = '/home/vault';
 const TLS_DIR = '/vault/tls';
 const METRICS_PORT_NAME = 'vault-metrics';
-const METRICS_PATH = '/agent/v1/metrics';
+// The agent picks the format from `format` or the Accept header; ask explicitly.
+const METRICS_PATH = '/agent/v1/metrics?format=prometheus';
 const VAULT_UID = 100;
 const VAULT_GID = 1000;
 const INJECTOR = Symbol.for('cdk8s-sidecars.VaultAgentInjector');
@@ -212,8 +213,7 @@ export interface VaultAgentSidecarProps extends SidecarOptions, VaultAgentOption
  * pod's own token off), mounted into the agent only: the app never sees it, nor
  * the Vault token (a file sink on a memory emptyDir of the agent). The agent
  * configuration is generated HCL in a ConfigMap, with each template in a file of
- * its own. Metrics: a metrics-only listener (`/agent/v1/metrics`, Prometheus format
- * on Prometheus's Accept header or `?format=prometheus`), e.g.
+ * its own. Metrics: a metrics-only listener (`/agent/v1/metrics?format=prometheus`), e.g.
  * `vault_agent_auth_failure` and `vault_agent_authenticated`.
  *
  * The Vault image runs the agent as the image's `vault` user, uid 100 gid 1000

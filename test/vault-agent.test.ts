@@ -56,7 +56,7 @@ describe('native (default)', () => {
     expect(sidecar.placement).toBe(SidecarPlacement.NATIVE_SIDECAR);
     expect(sidecar.kind).toBe(SidecarKind.VAULT_AGENT);
     expect(sidecar.gatesStartup).toBe(true);
-    expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics' });
+    expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics?format=prometheus' });
     expect(sidecar.initSidecar).toBeUndefined();
     expect(sidecar.secretNames).toEqual(['db-creds', 'api-key']);
     expect(sidecar.secretFile('api-key')).toBe('/vault/secrets/api-key');
