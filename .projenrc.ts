@@ -51,6 +51,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     passWithNoTests: false,
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '/dist-package/'],
+      // The README's error catalogue is checked against every message the tests raise.
+      setupFilesAfterEnv: ['<rootDir>/test/catalogue/record.ts'],
+      globalSetup: '<rootDir>/test/catalogue/global-setup.ts',
+      globalTeardown: '<rootDir>/test/catalogue/global-teardown.ts',
     },
   },
   eslintOptions: {

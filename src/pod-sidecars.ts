@@ -123,17 +123,14 @@ export class PodSidecars extends Construct {
    *
    * @internal
    */
-  public _shareVolume(volume: kplus.Volume, sidecar: Sidecar): kplus.Volume {
+  public _shareVolume(volume: kplus.Volume): kplus.Volume {
     const existing = this.shared.get(volume.name) ?? this.podVolumes().get(volume.name);
     if (existing !== undefined) {
       this.shared.set(volume.name, existing);
       return existing;
     }
-    try {
-      this.workload.addVolume(volume);
-    } catch (e) {
-      throw new Error(sidecarError(this.workload, sidecar.node.id, `volume '${volume.name}' cannot be added: ${(e as Error).message}`, 'give the volume another name'));
-    }
+    // No volume of this name is in the pod (checked above), so cdk8s-plus accepts it.
+    this.workload.addVolume(volume);
     this.shared.set(volume.name, volume);
     return volume;
   }

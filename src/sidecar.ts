@@ -565,7 +565,7 @@ export class Sidecar extends Construct {
       this.checkPath(path, 'writablePaths');
       const volumeName = dnsLabelFrom(name, path === '/' ? 'root' : path);
       const volume = kplus.Volume.fromEmptyDir(this, `Writable${i}`, volumeName, { sizeLimit });
-      this.mountInSidecar(path, PodSidecars.of(workload)._shareVolume(volume, this), false);
+      this.mountInSidecar(path, PodSidecars.of(workload)._shareVolume(volume), false);
     });
 
     PodSidecars.of(workload)._register(this);
@@ -608,7 +608,7 @@ export class Sidecar extends Construct {
    */
   public shareVolume(options: SharedVolumeOptions): kplus.Volume {
     this.checkPath(options.path, 'path');
-    const volume = PodSidecars.of(this.workload)._shareVolume(options.volume, this);
+    const volume = PodSidecars.of(this.workload)._shareVolume(options.volume);
     this.mountInSidecar(options.path, volume, options.readOnly ?? false);
     if (options.mountInApp ?? true) {
       const appPath = options.appPath ?? options.path;

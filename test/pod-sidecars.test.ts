@@ -363,6 +363,20 @@ describe('pod-wide errors name the workload, the sidecar and the fix', () => {
     );
   });
 
+  test('a cdk8s-plus-28 release that keeps its containers elsewhere', () => {
+    // GIVEN a workload whose container lists are not where cdk8s-plus-28 2.5.x keeps them
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR);
+    const inits = [...w.initContainers];
+    Object.defineProperty(w, '_initContainers', { value: undefined });
+    Object.defineProperty(w, 'initContainers', { get: () => [...inits] });
+    // WHEN / THEN
+    expect(() => Testing.synth(chart)).toThrow(
+      "workload 'test/web': this cdk8s-plus-28 release keeps its containers where cdk8s-sidecars cannot order them. Fix: use cdk8s-plus-28 2.5.x, the range this library supports.",
+    );
+  });
+
   test('every pod problem is reported at once', () => {
     const chart = newChart();
     const w = new kplus.Job(chart, 'w', { containers: [{ ...APP, portNumber: 9000 }] });
