@@ -8,7 +8,7 @@ import { resourceProblems } from './_resources';
 import { dnsLabelFrom, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
-import { Sidecar, SidecarKind, SidecarMode, SidecarOptions, SidecarPlacement } from './sidecar';
+import { Sidecar, SidecarKind, SidecarMode, SidecarOptions, SidecarPlacement, SidecarProps } from './sidecar';
 
 const CONFIG_DIR = '/vault/config';
 const MAIN_CONFIG = 'agent.hcl';
@@ -252,20 +252,9 @@ export class VaultAgentSidecar extends Sidecar {
     const files = options.secrets.map(s => `${secretsPath}/${s.name}`);
 
     super(scope, id, {
+      ...agentContainer(props),
       name,
       mode: props.mode,
-      resources: props.resources,
-      startRank: props.startRank,
-      beforeInitContainers: props.beforeInitContainers,
-      appContainers: props.appContainers,
-      user: props.user ?? VAULT_UID,
-      group: props.group ?? (props.user === undefined ? VAULT_GID : undefined),
-      workload,
-      image: props.image ?? SidecarImages.VAULT,
-      profile: SidecarProfile.SECRET_INJECTION,
-      kind: SidecarKind.VAULT_AGENT,
-      // The binary itself: the image's entrypoint script tries setcap and su-exec.
-      command: ['vault'],
       args: ['agent', `-config=${CONFIG_DIR}/${oneShot ? INIT_CONFIG : MAIN_CONFIG}`],
       ports: oneShot ? [] : [{ number: metricsPort, name: METRICS_PORT_NAME }],
       metrics: oneShot ? undefined : { portName: METRICS_PORT_NAME, path: METRICS_PATH },
@@ -330,20 +319,10 @@ export class VaultAgentSidecar extends Sidecar {
     if (this.mode === SidecarMode.LEGACY && this.placement === SidecarPlacement.CONTAINER) {
       // Render once before the app starts; the container above keeps the files fresh.
       const init = new Sidecar(this, 'Init', {
+        ...agentContainer(props),
         name: `${name}-init`,
         mode: SidecarMode.LEGACY,
         runOnce: true,
-        resources: props.resources,
-        startRank: props.startRank,
-        beforeInitContainers: props.beforeInitContainers,
-        appContainers: props.appContainers,
-        user: props.user ?? VAULT_UID,
-        group: props.group ?? (props.user === undefined ? VAULT_GID : undefined),
-        workload,
-        image: props.image ?? SidecarImages.VAULT,
-        profile: SidecarProfile.SECRET_INJECTION,
-        kind: SidecarKind.VAULT_AGENT,
-        command: ['vault'],
         args: ['agent', `-config=${CONFIG_DIR}/${INIT_CONFIG}`],
       });
       // Shared like the main container's, so the workload's own init containers (which
@@ -665,4 +644,22 @@ function renderConfig(fail: (problem: string, fix: string) => never, c: ConfigIn
     }
     throw e;
   }
+}
+
+/** What the agent's containers (the sidecar and the LEGACY render-once step) share. */
+function agentContainer(props: VaultAgentSidecarProps): SidecarProps {
+  return {
+    resources: props.resources,
+    startRank: props.startRank,
+    beforeInitContainers: props.beforeInitContainers,
+    appContainers: props.appContainers,
+    user: props.user ?? VAULT_UID,
+    group: props.group ?? (props.user === undefined ? VAULT_GID : undefined),
+    workload: props.workload,
+    image: props.image ?? SidecarImages.VAULT,
+    profile: SidecarProfile.SECRET_INJECTION,
+    kind: SidecarKind.VAULT_AGENT,
+    // The binary itself: the image's entrypoint script tries setcap and su-exec.
+    command: ['vault'],
+  };
 }
