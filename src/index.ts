@@ -2,3 +2,4 @@ export * from './images';
 export * from './profile';
 export * from './sidecar';
 export * from './pod-sidecars';
+export * from './reloader';
