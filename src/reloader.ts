@@ -173,6 +173,9 @@ export class ReloaderSidecar extends Sidecar {
     ];
     const seen = new Set<string>();
     for (const w of watched) {
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(w.name) || w.name.length > 253) {
+        fail(`'${w.name}' is not a valid ${w.kind === 'configmap' ? 'ConfigMap' : 'Secret'} name`, 'watch ConfigMaps and Secrets by their Kubernetes names (lower-case letters, digits, \'-\' and \'.\')');
+      }
       const key = `${w.kind}/${w.name}`;
       if (seen.has(key)) {
         fail(`${w.kind === 'configmap' ? 'ConfigMap' : 'Secret'} '${w.name}' is watched twice`, 'list each ConfigMap and Secret once');

@@ -212,6 +212,8 @@ describe('ReloaderSidecar', () => {
         '\'TRACE\' is not a webhook method. Fix: pass a ReloadWebhookMethod.'],
       ['port', s => ({ workload: s.web, configMaps: [s.cm], webhookUrl: URL, metricsPort: 70000 }),
         'metrics port 70000 is not a valid port number. Fix: use an integer from 1 to 65535 as \'metricsPort\'.'],
+      ['bad name', s => ({ workload: s.web, secrets: [kplus.Secret.fromSecretName(s.chart, 'imp', 'My_Secret')], webhookUrl: URL }),
+        '\'My_Secret\' is not a valid Secret name. Fix: watch ConfigMaps and Secrets by their Kubernetes names (lower-case letters, digits, \'-\' and \'.\').'],
       ['watched twice', s => ({ workload: s.web, configMaps: [s.cm, s.cm], webhookUrl: URL }),
         'ConfigMap \'app-config\' is watched twice. Fix: list each ConfigMap and Secret once.'],
     ];
