@@ -2,8 +2,7 @@ import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  EnvoySidecar, FluentBitOutput, FluentBitSidecar, Sidecar, SidecarAlerts, SidecarImages, SidecarKind, SidecarProfile,
-  VaultAgentSidecar,
+  EnvoySidecar, FluentBitOutput, FluentBitSidecar, ReloaderSidecar, SidecarAlerts, StatsdExporterSidecar, VaultAgentSidecar,
 } from '../src';
 
 /**
@@ -60,23 +59,12 @@ export class AlertsChart extends Chart {
       appPort: 8080,
       upstreams: [{ name: 'checkout', host: 'checkout.production.svc.cluster.local', port: 80, domains: ['checkout'] }],
     });
-    new Sidecar(this, 'reloader', {
+    const config = new kplus.ConfigMap(this, 'config', { data: { 'app.yaml': 'log_level: info\n' } });
+    new ReloaderSidecar(this, 'reloader', {
       workload: web,
-      name: 'config-reloader',
-      image: SidecarImages.CONFIGMAP_RELOAD,
-      kind: SidecarKind.CONFIG_RELOADER,
-      profile: SidecarProfile.CONFIG_RELOAD,
-      ports: [{ name: 'reload-metrics', number: 9533 }],
-      metrics: { portName: 'reload-metrics', path: '/metrics' },
+      configMaps: [config],
+      webhookUrl: 'http://127.0.0.1:8080/-/reload',
     });
-    new Sidecar(this, 'statsd', {
-      workload: web,
-      name: 'statsd-exporter',
-      image: SidecarImages.STATSD_EXPORTER,
-      kind: SidecarKind.STATSD_EXPORTER,
-      profile: SidecarProfile.METRICS_EXPORTER,
-      ports: [{ name: 'statsd-metrics', number: 9102 }],
-      metrics: { portName: 'statsd-metrics', path: '/metrics' },
-    });
+    new StatsdExporterSidecar(this, 'statsd', { workload: web });
   }
 }

@@ -4,9 +4,9 @@ import { DataSyncChart } from './data-sync';
 import { EnvoyChart } from './envoy';
 import { FluentBitChart } from './fluent-bit';
 import { JobNativeSidecarChart } from './job-native-sidecar';
-import { VaultAgentChart } from './vault-agent';
 import { ReloaderChart } from './reloader';
 import { StatsdExporterChart } from './statsd-exporter';
+import { VaultAgentChart } from './vault-agent';
 
 /**
  * The example app: `npx cdk8s synth` writes one manifest per chart to dist/.
