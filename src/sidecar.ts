@@ -493,14 +493,21 @@ export class Sidecar extends Construct {
     }
 
     const ports = props.ports ?? [];
-    for (const port of ports) {
+    ports.forEach((port, i) => {
       if (!isPortNumber(port.number)) {
         fail(`port ${port.number} is not a valid port number`, 'use an integer from 1 to 65535');
       }
       if (port.name !== undefined && !isPortName(port.name)) {
         fail(`port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
       }
-    }
+      const key = (p: kplus.ContainerPort) => `${p.number}/${p.protocol ?? kplus.Protocol.TCP}`;
+      if (ports.slice(0, i).some(p => key(p) === key(port))) {
+        fail(`port ${key(port)} is listed twice`, 'list each port of the sidecar once');
+      }
+      if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
+        fail(`two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
+      }
+    });
 
     if (props.metrics !== undefined) {
       const { portName, path = '/metrics' } = props.metrics;
