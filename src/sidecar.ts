@@ -616,6 +616,11 @@ export class Sidecar extends Construct {
   public shareVolume(options: SharedVolumeOptions): kplus.Volume {
     this.checkPath(options.path, 'path');
     const volume = PodSidecars.of(this.workload)._shareVolume(options.volume, this);
+    // A memory-backed emptyDir without a limit can fill the node's memory.
+    const emptyDir = (volume as any)._toKube?.()?.emptyDir;
+    if (emptyDir?.medium === kplus.EmptyDirMedium.MEMORY && emptyDir.sizeLimit === undefined) {
+      throw new Error(sidecarError(this.workload, this.name, `shared volume '${volume.name}' is a memory-backed emptyDir without a size limit`, 'give it a sizeLimit (Volume.fromEmptyDir(scope, id, name, { medium: EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(64) }))'));
+    }
     this.mountInSidecar(options.path, volume, options.readOnly ?? false);
     if (options.mountInApp ?? true) {
       const appPath = options.appPath ?? options.path;
