@@ -168,6 +168,26 @@ describe('SidecarAlerts renders what the sidecars present need', () => {
     expect(find(manifests, 'PodMonitor').spec.namespaceSelector).toBeUndefined();
   });
 
+  // Found by the property-based tests: the chart's namespace went into the matchers unquoted.
+  test('a namespace cannot add or widen a matcher: values are quoted and escaped', () => {
+    // GIVEN a chart whose namespace (not checked by cdk8s) tries to widen the matchers
+    const namespace = 'a",container=~".*';
+    const chart = new Chart(Testing.app(), 'test', { namespace });
+    envoy(chart, webDeployment(chart));
+    new SidecarAlerts(chart, 'alerts');
+    // WHEN
+    const manifests = Testing.synth(chart);
+    // THEN the namespace is one string value, in a regex escaped as a literal
+    const expr: string = ruleNamed(manifests, 'EnvoyProxyUnhealthy').expr;
+    expect(expr).toContain('envoy_server_state{namespace="a\\",container=~\\".*", container="envoy"}');
+    expect(ruleNamed(manifests, 'SidecarContainerRestarting').expr).not.toContain('container=~".*"');
+    for (const r of rulesOf(manifests)) {
+      let error = false;
+      parser.parse(r.expr).iterate({ enter: (n: any) => { if (n.type.isError) error = true; } });
+      expect(error).toBe(false);
+    }
+  });
+
   test('a single workload is selected by its own selector; a Pod too', () => {
     // GIVEN
     const chart = newChart();
