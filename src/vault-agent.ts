@@ -307,14 +307,16 @@ export class VaultAgentSidecar extends Sidecar {
     this.rollOnConfigChange(data);
 
     // Volumes: secrets shared read-only with the app; the rest for the agent only.
-    this.secretsVolume = this.shareVolume({
-      volume: kplus.Volume.fromEmptyDir(this, 'Secrets', dnsLabelFrom(name, 'secrets'), {
-        medium: kplus.EmptyDirMedium.MEMORY,
-        sizeLimit: props.secretsSizeLimit ?? Size.mebibytes(4),
-      }),
-      path: secretsPath,
-      appReadOnly: true,
+    const secretsVolume = kplus.Volume.fromEmptyDir(this, 'Secrets', dnsLabelFrom(name, 'secrets'), {
+      medium: kplus.EmptyDirMedium.MEMORY,
+      sizeLimit: props.secretsSizeLimit ?? Size.mebibytes(4),
     });
+    this.secretsVolume = this.shareVolume({ volume: secretsVolume, path: secretsPath, appReadOnly: true });
+    if (this.secretsVolume !== secretsVolume) {
+      // Reusing the pod's volume of that name would put the secrets wherever that
+      // volume is (on disk, mounted read-write elsewhere).
+      fail(`the pod already has a volume named '${secretsVolume.name}', where the secrets would be rendered`, 'give the Vault Agent sidecar another \'name\', or that volume another name');
+    }
     const agentVolumes: Array<{ path: string; volume: kplus.Volume; readOnly: boolean }> = [
       { path: CONFIG_DIR, volume: kplus.Volume.fromConfigMap(this, 'Config', this.configMap, { name: dnsLabelFrom(name, 'config') }), readOnly: true },
       { path: HOME, volume: kplus.Volume.fromEmptyDir(this, 'Home', dnsLabelFrom(name, 'home'), { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) }), readOnly: false },

@@ -448,6 +448,21 @@ describe('errors', () => {
     expect(() => vault(chart, {}, web)).toThrow(`${W}: the pod already has a container named 'vault-agent'. Fix: give this sidecar another name with the 'name' prop.`);
   });
 
+  // Found by the property-based tests: the agent reused the pod's volume of that name,
+  // and rendered the secrets to disk, into a volume the app mounted read-write.
+  test('a volume of the pod already has the secrets volume\'s name', () => {
+    // GIVEN another sidecar that shares a disk-backed volume named 'vault-agent-secrets'
+    const chart = newChart();
+    const web = webDeployment(chart);
+    new Sidecar(chart, 'cache', {
+      workload: web,
+      image: 'rclone/rclone:1.68.2',
+      sharedVolumes: [{ volume: kplus.Volume.fromEmptyDir(chart, 'vol', 'vault-agent-secrets'), path: '/cache' }],
+    });
+    // WHEN / THEN
+    expect(() => vault(chart, {}, web)).toThrow(`${W}: the pod already has a volume named 'vault-agent-secrets', where the secrets would be rendered. Fix: give the Vault Agent sidecar another 'name', or that volume another name.`);
+  });
+
   test('the pod-wide checks apply: the app on the metrics port', () => {
     const chart = newChart();
     const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8201 }] });
