@@ -317,6 +317,21 @@ describe('pod-wide errors name the workload, the sidecar and the fix', () => {
     expect(() => Testing.synth(chart)).not.toThrow();
   });
 
+  // Found by the property-based tests: this reached cdk8s-plus's own "Invalid mount
+  // configuration" error while rendering.
+  test('an app volume with the name of a sidecar\'s own volume', () => {
+    // GIVEN a sidecar that mounts its own config volume, and an app with a volume of that name
+    const chart = newChart();
+    const w = webDeployment(chart);
+    const s = add(chart, w, 'proxy', SidecarProfile.PROXY);
+    s.container.mount('/etc/proxy', kplus.Volume.fromEmptyDir(chart, 'config', 'proxy-config'), { readOnly: true });
+    w.containers[0].mount('/config', kplus.Volume.fromEmptyDir(chart, 'app-config', 'proxy-config'));
+    // WHEN / THEN
+    expect(() => Testing.synth(chart)).toThrow(
+      "workload 'test/web': container 'app' mounts a volume named 'proxy-config', and container 'proxy' mounts a different volume of that name. Fix: give one of the volumes another name (a sidecar names its own volumes after its container name, set with its 'name' prop).",
+    );
+  });
+
   test('a second volume with the name of a shared volume', () => {
     const chart = newChart();
     const w = webDeployment(chart);
