@@ -7,6 +7,7 @@ import { serviceAccountTokenVolume } from './_projected';
 import { resourceProblems } from './_resources';
 import { dnsLabelFrom, sidecarError } from './_util';
 import { SidecarImages } from './images';
+import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 import { Sidecar, SidecarKind, SidecarMode, SidecarOptions, SidecarPlacement } from './sidecar';
 
@@ -355,6 +356,31 @@ export class VaultAgentSidecar extends Sidecar {
       for (const v of agentVolumes) init.container.mount(v.path, v.volume, { readOnly: v.readOnly });
       this.initSidecar = init;
     }
+
+    // Only the agent writes the secrets: another sidecar sharing a volume of the same
+    // name (which reuses this one) or an app's own mount must be read-only.
+    this.node.addValidation({ validate: () => this.writersOfSecrets() });
+  }
+
+  private writersOfSecrets(): string[] {
+    const agents = new Set<Sidecar>([this, ...(this.initSidecar ? [this.initSidecar] : [])]);
+    const pod = PodSidecars.of(this.workload);
+    const writes = (m: { volume: kplus.Volume; readOnly?: boolean }) => m.volume === this.secretsVolume && !m.readOnly;
+    const writers: string[] = [];
+    // Paths where other sidecars mount the secrets read-write into the app (reported as theirs).
+    const sharedPaths = new Set<string>();
+    for (const s of pod.sidecars.filter(x => !agents.has(x))) {
+      if (s.container.mounts.some(writes)) writers.push(`sidecar '${s.name}'`);
+      const forApp = s._appMounts.filter(writes);
+      if (forApp.length > 0) writers.push(`sidecar '${s.name}' (for the app)`);
+      forApp.forEach(m => sharedPaths.add(m.path));
+    }
+    for (const c of [...pod.ownInitContainers, ...pod.appContainers]) {
+      if (c.mounts.some(m => writes(m) && !sharedPaths.has(m.path))) writers.push(`container '${c.name}'`);
+    }
+    return [...new Set(writers)].map(w => sidecarError(this.workload, this.name,
+      `${w} mounts the secrets volume '${this.secretsVolume.name}' read-write, so it could change the secrets`,
+      'mount it read-only (readOnly, appReadOnly), or share a volume of another name'));
   }
 
   /** The names of the rendered secrets. */
