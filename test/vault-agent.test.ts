@@ -476,7 +476,7 @@ describe('errors', () => {
       sharedVolumes: [{ volume: kplus.Volume.fromEmptyDir(chart, 'vol', 'vault-agent-secrets'), path: '/cache' }],
     });
     // WHEN / THEN
-    const fix = "Fix: mount it read-only (readOnly, appReadOnly), or share a volume of another name.";
+    const fix = 'Fix: mount it read-only (readOnly, appReadOnly), or share a volume of another name.';
     expect(() => synth(chart)).toThrow(`${W}: sidecar 'cache' mounts the secrets volume 'vault-agent-secrets' read-write, so it could change the secrets. ${fix}`);
     expect(() => synth(chart)).toThrow(`${W}: sidecar 'cache' (for the app) mounts the secrets volume 'vault-agent-secrets' read-write, so it could change the secrets. ${fix}`);
   });
