@@ -216,6 +216,9 @@ describe('Jobs and CronJobs', () => {
 
   test.each([
     ['Job', (c: Chart) => new kplus.Job(c, 'w', { containers: [APP] }), 'a Job'],
+    // Found by the property-based tests: cdk8s-plus renders restartPolicy 'Always' for a
+    // Job created with `restartPolicy: undefined`, and the Job was taken for a long-running pod.
+    ['Job with restartPolicy: undefined', (c: Chart) => new kplus.Job(c, 'w', { containers: [APP], restartPolicy: undefined }), 'a Job'],
     ['CronJob', cronJob, "a CronJob's Job"],
     ['Pod with restartPolicy Never', (c: Chart) => new kplus.Pod(c, 'w', { containers: [APP], restartPolicy: kplus.RestartPolicy.NEVER }), 'a pod with restartPolicy Never'],
     ['Pod with restartPolicy OnFailure', (c: Chart) => new kplus.Pod(c, 'w', { containers: [APP], restartPolicy: kplus.RestartPolicy.ON_FAILURE }), 'a pod with restartPolicy OnFailure'],
