@@ -6,7 +6,9 @@ import {
   AlertSeverity,
   EnvoyDnsType,
   EnvoySidecar,
+  FluentBitLogLevel,
   FluentBitOutput,
+  FluentBitParserFormat,
   FluentBitSidecar,
   PodSidecars,
   Sidecar,
@@ -167,6 +169,22 @@ function arbitraries(wild: boolean) {
     tag: opt(bad(fc.constant('app.*'), nasty)),
     clusterName: opt(bad(fc.stringMatching(/^[a-z][a-z0-9]{0,8}$/), nasty)),
     parseLogs: opt(fc.boolean()),
+    parsers: fc.uniqueArray(fc.record({
+      name: bad(fc.constantFrom('nginx', 'app_json', 'multi.line'), fc.oneof(nasty, fc.constantFrom('json', 'docker'))),
+      format: bad(fc.constantFrom(...Object.values(FluentBitParserFormat)), fc.constant('xml' as FluentBitParserFormat)),
+      regex: opt(bad(fc.constantFrom('^(?<time>[^ ]+) (?<log>.*)$', '^(?<msg>.*) \\[x\\]$'), nasty)),
+      timeKey: opt(confValue),
+      timeFormat: opt(bad(fc.constantFrom('%Y-%m-%dT%H:%M:%S', '%d/%b/%Y:%H:%M:%S %z'), nasty)),
+      timeKeep: opt(fc.boolean()),
+    }).map(p => (wild ? p : { ...p, regex: p.format === FluentBitParserFormat.REGEX ? p.regex ?? '^(?<log>.*)$' : undefined })),
+    { maxLength: 2, selector: p => (wild ? p.timeKey : p.name) }),
+    parser: opt(bad(fc.constantFrom('json', 'docker'), fc.oneof(nasty, fc.constant('nginx')))),
+    parseKey: opt(bad(fc.constantFrom('log', 'message'), nasty)),
+    logFiles: opt(bad(fc.constantFrom('*.log', 'app-?.json'), fc.oneof(nasty, fc.constantFrom('a/b', 'a,b')))),
+    logLevel: opt(bad(fc.constantFrom(...Object.values(FluentBitLogLevel)), fc.constant('loud' as FluentBitLogLevel))),
+    memBufLimitMi: opt(bad(fc.integer({ min: 1, max: 200 }), fc.constant(0))),
+    readFromHead: opt(fc.boolean()),
+    readinessOnDelivery: opt(fc.boolean()),
   });
 
   const upstream = fc.record({
@@ -287,6 +305,7 @@ function arbitraries(wild: boolean) {
     namespace: opt(bad(fc.constantFrom('production', 'batch'), nasty)),
     kind: fc.constantFrom('Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'),
     restartPolicy: fc.constantFrom(kplus.RestartPolicy.ALWAYS, kplus.RestartPolicy.ON_FAILURE, kplus.RestartPolicy.NEVER),
+    jobPolicy: fc.constantFrom({}, { restartPolicy: undefined }),
     apps: fc.uniqueArray(fc.record({
       name: bad(fc.constantFrom('app', 'worker'), fc.constantFrom('envoy', 'fluent-bit', 'vault-agent')),
       ports: fc.uniqueArray(fc.record({ number: validPort, udp: fc.boolean() }), { maxLength: 2, selector: p => p.number }),
@@ -299,7 +318,7 @@ function arbitraries(wild: boolean) {
     limit: opt(seconds(400)),
     defaultMode: opt(fc.record({
       on: fc.constantFrom('chart', 'app'),
-      mode: fc.constantFrom(SidecarMode.NATIVE, SidecarMode.LEGACY),
+      mode: bad(fc.constantFrom(SidecarMode.NATIVE, SidecarMode.LEGACY), fc.constant('OLD' as SidecarMode)),
       late: wild ? fc.boolean() : fc.constant(false),
     })),
     sidecars: fc.array(fc.oneof(...Object.entries(sidecars).map(([k, arbitrary]) => ({ weight: k === 'injector' ? 1 : 3, arbitrary }))), { minLength: 1, maxLength: wild ? 4 : 3 }),
@@ -352,16 +371,16 @@ function buildWorkload(chart: Chart, c: PodCase): kplus.AbstractPod {
       service: new kplus.Service(chart, 'Headless', { clusterIP: 'None', ports: [{ port: 80 }] }),
     });
     case 'DaemonSet': return new kplus.DaemonSet(chart, 'W', props);
-    // A Job's pods cannot restart always. (Never pass restartPolicy: undefined to a
-    // Job: cdk8s-plus then renders 'Always'.)
+    // A Job's pods cannot restart always; 'Always' stands for leaving restartPolicy out,
+    // or passing it as undefined (then cdk8s-plus renders 'Always').
     case 'Job': return new kplus.Job(chart, 'W', {
       ...props,
-      ...(c.restartPolicy === kplus.RestartPolicy.ALWAYS ? {} : { restartPolicy: c.restartPolicy }),
+      ...(c.restartPolicy === kplus.RestartPolicy.ALWAYS ? c.jobPolicy : { restartPolicy: c.restartPolicy }),
     });
     case 'CronJob': return new kplus.CronJob(chart, 'W', {
       ...props,
       schedule: Cron.daily(),
-      ...(c.restartPolicy === kplus.RestartPolicy.ALWAYS ? {} : { restartPolicy: c.restartPolicy }),
+      ...(c.restartPolicy === kplus.RestartPolicy.ALWAYS ? c.jobPolicy : { restartPolicy: c.restartPolicy }),
     });
     default: return new kplus.Pod(chart, 'W', { ...props, restartPolicy: c.restartPolicy });
   }
@@ -453,7 +472,18 @@ const BUILDERS: { [K in keyof SidecarCases]: (chart: Chart, workload: kplus.Abst
       tag: s.tag,
       clusterName: s.clusterName,
       parseLogs: s.parseLogs,
+      parsers: s.parsers,
+      parser: s.parser,
+      parseKey: s.parseKey,
+      logFiles: s.logFiles,
+      logLevel: s.logLevel,
+      memBufLimit: s.memBufLimitMi === undefined ? undefined : Size.mebibytes(s.memBufLimitMi),
+      readFromHead: s.readFromHead,
+      readinessOnDelivery: s.readinessOnDelivery,
     });
+    // One [PARSER] section per parser, next to the two built-in ones.
+    const parsers = fb.parsersConf.split('\n').filter(l => l === '[PARSER]').length;
+    if (parsers !== s.parsers.length + 2) throw new Error(`INVARIANT: ${parsers} [PARSER] sections for ${s.parsers.length} parsers:\n${fb.parsersConf}`);
     // One [OUTPUT] section per output: no user string added or removed one.
     const sections = fb.fluentBitConf.split('\n').filter(l => l === '[OUTPUT]').length;
     if (sections !== s.outputs.length) throw new Error(`INVARIANT: ${sections} [OUTPUT] sections for ${s.outputs.length} outputs:\n${fb.fluentBitConf}`);
