@@ -509,6 +509,12 @@ export class Sidecar extends Construct {
       }
     });
 
+    for (const variable of Object.keys(props.envVariables ?? {})) {
+      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(variable)) {
+        fail(`${JSON.stringify(variable)} is not a valid environment variable name`, 'use letters, digits, \'_\', \'-\' and \'.\', not starting with a digit (the API server refuses other names)');
+      }
+    }
+
     if (props.metrics !== undefined) {
       const { portName, path = '/metrics' } = props.metrics;
       if (!ports.some(p => p.name === portName)) {

@@ -514,6 +514,9 @@ describe('construction errors name the workload, the sidecar and the fix', () =>
       "workload 'test/web', sidecar 's': port 9102/UDP is listed twice. Fix: list each port of the sidecar once."],
     ['same port name twice', (c, w) => new Sidecar(c, 's', { workload: w, image: IMAGE, ports: [{ number: 9102, name: 'metrics' }, { number: 9103, name: 'metrics' }] }),
       "workload 'test/web', sidecar 's': two ports are named 'metrics'. Fix: give each port of the sidecar its own name."],
+    // Found by the property-based tests: the API server refuses these names.
+    ['sidecar env name', (c, w) => new Sidecar(c, 's', { workload: w, image: IMAGE, envVariables: { 'LOG\nLEVEL': kplus.EnvValue.fromValue('x') } }),
+      'workload \'test/web\', sidecar \'s\': "LOG\\nLEVEL" is not a valid environment variable name. Fix: use letters, digits, \'_\', \'-\' and \'.\', not starting with a digit (the API server refuses other names).'],
     // Found by the property-based tests: a user's memory emptyDir reached the pod without a limit.
     ['unlimited memory emptyDir', (c, w) => new Sidecar(c, 's', {
       workload: w,
