@@ -158,6 +158,13 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
       }
     }
 
+    // Environment variable names the API server accepts (C identifiers, '-' and '.').
+    for (const c of all.filter(x => sidecarNames.has(x.name))) {
+      for (const e of c.env ?? []) {
+        if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(e.name)) fail(where, `sidecar '${c.name}' has the environment variable ${JSON.stringify(e.name)}`);
+      }
+    }
+
     // Every sidecar container meets the restricted Pod Security Standard.
     for (const c of all.filter(x => sidecarNames.has(x.name))) {
       const sc = c.securityContext ?? {};

@@ -136,6 +136,8 @@ function arbitraries(wild: boolean) {
     appContainers: opt(fc.array(bad(fc.constantFrom('app', 'worker', 'migrate'), fc.constant('nope')), { maxLength: 2 })),
     user: opt(bad(fc.integer({ min: 1, max: 70000 }), fc.constantFrom(0, -1, 1.5))),
     group: opt(bad(fc.integer({ min: 0, max: 70000 }), fc.constant(-1))),
+    env: opt(fc.dictionary(bad(fc.constantFrom('MODE', 'LOG_LEVEL', 'HTTP_PROXY'), nasty), confValue, { maxKeys: 2 })),
+    args: opt(fc.array(fc.oneof(confValue, fc.constantFrom(...NASTY)), { maxLength: 3 })),
     startupProbe: fc.boolean(),
     preStop: fc.boolean(),
     legacyStartupCommand: fc.boolean(),
@@ -263,6 +265,9 @@ function arbitraries(wild: boolean) {
     metricsPort: opt(port),
     startRank: opt(fc.integer({ min: 0, max: 500 })),
     user: opt(bad(fc.integer({ min: 1, max: 70000 }), fc.constant(0))),
+    beforeInitContainers: opt(fc.boolean()),
+    appContainers: opt(fc.array(bad(fc.constantFrom('app', 'worker', 'migrate'), fc.constant('nope')), { maxLength: 2 })),
+    secretsSizeLimitMi: opt(fc.integer({ min: 1, max: 64 })),
   });
 
   const injector = fc.record({
@@ -453,6 +458,8 @@ const BUILDERS: { [K in keyof SidecarCases]: (chart: Chart, workload: kplus.Abst
       appContainers: s.appContainers,
       user: s.user,
       group: s.group,
+      envVariables: s.env === undefined ? undefined : Object.fromEntries(Object.entries(s.env).map(([k, v]) => [k, kplus.EnvValue.fromValue(v)])),
+      args: s.args,
       startupProbe: s.startupProbe ? kplus.Probe.fromHttpGet('/ready', { port: 8080 }) : undefined,
       preStop: s.preStop ? kplus.Handler.fromCommand(['sleep', '5']) : undefined,
       legacyStartupCommand: s.legacyStartupCommand ? ['/bin/wait-ready'] : undefined,
@@ -526,6 +533,9 @@ const BUILDERS: { [K in keyof SidecarCases]: (chart: Chart, workload: kplus.Abst
       metricsPort: s.metricsPort,
       startRank: s.startRank,
       user: s.user,
+      beforeInitContainers: s.beforeInitContainers,
+      appContainers: s.appContainers,
+      secretsSizeLimit: s.secretsSizeLimitMi === undefined ? undefined : Size.mebibytes(s.secretsSizeLimitMi),
     });
   },
   'injector': (chart, workload, id, s) => {
