@@ -62,11 +62,13 @@ const SIDECAR_PORTS = [15000, 15001, 15006, 15090, 2020, 8201, 8080, 80, 9102];
  * The case generators. With `wild`, every field is sometimes invalid (bad names,
  * ports, paths, durations, injection attempts); without it, values are valid one
  * by one and only their combinations (collisions, modes, workload kinds) can fail.
+ * `hostile` (a weight: one invalid value for that many valid ones) keeps the valid
+ * structure but slips in an invalid value now and then.
  */
-function arbitraries(wild: boolean) {
+function arbitraries(wild: boolean, hostile?: number) {
   /** `valid`, or in wild cases now and then `invalid`. */
-  const bad = <T, U>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<U>): fc.Arbitrary<T | U> => (wild
-    ? fc.oneof({ weight: 20, arbitrary: valid }, { weight: 1, arbitrary: invalid })
+  const bad = <T, U>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<U>): fc.Arbitrary<T | U> => (wild || hostile !== undefined
+    ? fc.oneof({ weight: hostile ?? 20, arbitrary: valid }, { weight: 1, arbitrary: invalid })
     : valid);
   const opt = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: undefined });
   const nasty = fc.constantFrom(...NASTY);
@@ -618,11 +620,11 @@ async function check(c: PodCase): Promise<{ ok: boolean; failed?: string; violat
 }
 
 /** Runs the property over `runs` cases; returns how many synthesized. */
-async function runProperty(wild: boolean, runs: number): Promise<number> {
+async function runProperty(wild: boolean, runs: number, hostile?: number): Promise<number> {
   let succeeded = 0;
   const reasons: string[] = [];
   await fc.assert(
-    fc.asyncProperty(arbitraries(wild).pod, async c => {
+    fc.asyncProperty(arbitraries(wild, hostile).pod, async c => {
       // WHEN the case is built and synthesized
       const result = await check(c);
       if (result.ok) succeeded++;
@@ -656,6 +658,14 @@ describe('random pods with random sidecars', () => {
     // GIVEN the same, with every field now and then invalid or hostile
     // WHEN / THEN (in runProperty)
     const succeeded = await runProperty(true, NUM_RUNS);
+    expect(succeeded).toBeGreaterThan(0);
+  }, TIMEOUT);
+
+  test('a hostile value now and then, deep in an otherwise plausible case, never crashes', async () => {
+    // GIVEN the valid cases, with a hostile value in about one field of sixty, so
+    // that it reaches the later checks and the rendered configs
+    // WHEN / THEN (in runProperty)
+    const succeeded = await runProperty(false, NUM_RUNS, 60);
     expect(succeeded).toBeGreaterThan(0);
   }, TIMEOUT);
 });
