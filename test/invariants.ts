@@ -83,6 +83,38 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
     if (text.includes(word)) fail('manifests', `'${word}' appears in the YAML:\n${text}`);
   }
 
+  // Label and annotation keys (and label values) the API server accepts, on every
+  // object and pod template.
+  const QUALIFIED = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+  const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+  const metadataOf = (obj: any): any[] => [obj.metadata, obj.spec?.template?.metadata, obj.spec?.jobTemplate?.spec?.template?.metadata].filter(Boolean);
+  for (const obj of manifests) {
+    for (const meta of metadataOf(obj)) {
+      for (const [kind, map] of [['label', meta.labels], ['annotation', meta.annotations]] as const) {
+        for (const [key, value] of Object.entries<string>(map ?? {})) {
+          const [prefix, name] = key.includes('/') ? [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)] : ['', key];
+          if (!QUALIFIED.test(key) || prefix.length > 253 || name.length > 63) fail(`${obj.kind} ${obj.metadata?.name}`, `${kind} key ${JSON.stringify(key)} is not valid`);
+          if (kind === 'label' && (!LABEL_VALUE.test(value) || value.length > 63)) fail(`${obj.kind} ${obj.metadata?.name}`, `label ${key} has the value ${JSON.stringify(value)}`);
+        }
+      }
+    }
+  }
+
+  // The PodMonitor scrapes ports that exist, in containers that exist.
+  const containers = manifests.filter(m => WORKLOAD_KINDS.includes(m.kind)).flatMap(m => {
+    const spec = podSpec(m);
+    return [...(spec.initContainers ?? []), ...spec.containers];
+  });
+  for (const monitor of manifests.filter(m => m.kind === 'PodMonitor')) {
+    for (const e of monitor.spec.podMetricsEndpoints ?? []) {
+      const keep = (e.relabelings ?? []).find((r: any) => r.action === 'keep')?.regex;
+      const c = containers.find(x => x.name === keep);
+      if (c === undefined || !(c.ports ?? []).some((p: any) => p.name === e.port)) {
+        fail(`PodMonitor ${monitor.metadata.name}`, `endpoint ${e.port} of container ${keep} is not a port of that container`);
+      }
+    }
+  }
+
   for (const { workload, appShutdownSeconds } of workloads) {
     const name = ApiObject.of(workload).name;
     const manifest = manifests.find(m => WORKLOAD_KINDS.includes(m.kind) && m.metadata?.name === name);
