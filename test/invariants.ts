@@ -87,7 +87,11 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
   // object and pod template.
   const QUALIFIED = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
   const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-  const metadataOf = (obj: any): any[] => [obj.metadata, obj.spec?.template?.metadata, obj.spec?.jobTemplate?.spec?.template?.metadata].filter(Boolean);
+  const metadataOf = (obj: any): any[] => [
+    obj.metadata,
+    obj.spec?.template?.metadata,
+    obj.spec?.jobTemplate?.spec?.template?.metadata,
+  ].filter(Boolean);
   for (const obj of manifests) {
     for (const meta of metadataOf(obj)) {
       for (const [kind, map] of [['label', meta.labels], ['annotation', meta.annotations]] as const) {
