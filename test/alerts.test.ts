@@ -2,9 +2,9 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { alertsFixture } from './rules/fixture';
-import { matchers } from '../src/_alert-rules';
 import { find, newChart, synth, webDeployment } from './util';
 import { AlertSeverity, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarKind } from '../src';
+import { matchers } from '../src/_alert-rules';
 
 const monitoring = (manifests: any[]) => manifests.filter(m => m.apiVersion === 'monitoring.coreos.com/v1');
 const rulesOf = (manifests: any[]): any[] => find(manifests, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
