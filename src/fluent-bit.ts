@@ -1111,7 +1111,7 @@ function parserSections(user: FluentBitParser[], fail: (problem: string, fix: st
       if (value === undefined) continue;
       const problem = confValueProblem(value);
       if (problem !== undefined) {
-        fail(`parser '${p.name}': ${key} ${problem}`, 'pass a single-line value that does not start with \'[\' or \'@\'');
+        fail(`parser '${p.name}': ${key}: ${problem}`, 'pass a single-line value that does not start with \'[\' or \'@\'');
       }
       entries.push([key, value]);
     }

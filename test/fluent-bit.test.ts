@@ -723,9 +723,11 @@ describe('bad input', () => {
     ['a regex on a JSON parser', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, regex: '^(?<a>.*)$' }] }),
       'parser \'p\': \'regex\' is only for the REGEX format', 'remove \'regex\', or use FluentBitParserFormat.REGEX'],
     ['a regex with a newline', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.REGEX, regex: '^(?<a>.*)\n@INCLUDE /etc/x' }] }),
-      'parser \'p\': Regex \'^(?<a>.*)\\n@INCLUDE /etc/x\' contains a line break or another control character', 'pass a single-line value that does not start with \'[\' or \'@\''],
+      'parser \'p\': Regex: \'^(?<a>.*)\\n@INCLUDE /etc/x\' contains a line break or another control character', 'pass a single-line value that does not start with \'[\' or \'@\''],
+    ['an empty time key', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, timeKey: '' }] }),
+      'parser \'p\': Time_Key: the value is empty', 'pass a single-line value that does not start with \'[\' or \'@\''],
     ['a time format starting a section', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, timeFormat: '[PARSER]' }] }),
-      'parser \'p\': Time_Format \'[PARSER]\' starts with \'[\', the start of a section header', 'pass a single-line value that does not start with \'[\' or \'@\''],
+      'parser \'p\': Time_Format: \'[PARSER]\' starts with \'[\', the start of a section header', 'pass a single-line value that does not start with \'[\' or \'@\''],
   ];
 
   test.each(cases)('%s', (_name, props, problem, fix) => {
