@@ -1,8 +1,8 @@
-import { createHash } from 'crypto';
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { drainCommand, renderBootstrap, RESERVED_CLUSTERS, ResolvedUpstream, waitReadyCommand } from './_envoy';
+import { shortDigest } from './_memo';
 import { dnsLabelFrom, isPortNumber, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
@@ -400,7 +400,7 @@ export class EnvoySidecar extends Sidecar {
 
     // Envoy reads its bootstrap once: roll the pods when it changes. (The key's name
     // part is the container name, a DNS label, so the key is always valid.)
-    const digest = createHash('sha256').update(bootstrap).digest('hex').slice(0, 16);
+    const digest = shortDigest(bootstrap);
     workload.podMetadata.addAnnotation(`bootstrap.sidecars.cdk8s.io/${this.name}`, digest);
 
     if (props.proxyEnv ?? true) {
