@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { attr, block, HclEntry, HclValueError, renderHcl } from './_hcl';
+import { TextCache } from './_memo';
 import { runsToCompletion } from './_pod';
 import { serviceAccountTokenVolume } from './_projected';
 import { resourceProblems } from './_resources';
@@ -619,7 +620,14 @@ interface ConfigInput {
   readonly metricsPort: number;
 }
 
+const configs = new TextCache<string>();
+
+/** The agent configuration, rendered once per process for each distinct input (pods with the same props share it). */
 function renderConfig(fail: (problem: string, fix: string) => never, c: ConfigInput): string {
+  return configs.get(JSON.stringify(c), () => renderConfigText(fail, c));
+}
+
+function renderConfigText(fail: (problem: string, fix: string) => never, c: ConfigInput): string {
   const entries: HclEntry[] = [];
   if (c.once) entries.push(attr('exit_after_auth', true));
   entries.push(block('vault', [], [
