@@ -27,15 +27,19 @@ try {
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const app = new App({ outdir });
   const chart = new Chart(app, 'bench', { namespace: NAMESPACE });
   build(chart, count);
   const builtMs = Number(process.hrtime.bigint() - start) / 1e6;
   app.synth();
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  // CPU time (user + system, every thread: GC included) is steadier than wall time on a shared machine.
+  const cpu = process.cpuUsage(cpuStart);
+  const cpuMs = (cpu.user + cpu.system) / 1e3;
   // maxRSS is in kilobytes: the process's peak resident set, module loading included.
   const rssMiB = process.resourceUsage().maxRSS / 1024;
-  console.log(JSON.stringify({ side, count, ms, buildMs: builtMs, synthMs: ms - builtMs, loadMs, rssMiB }));
+  console.log(JSON.stringify({ side, count, ms, cpuMs, buildMs: builtMs, synthMs: ms - builtMs, loadMs, rssMiB }));
 } finally {
   rmSync(outdir, { recursive: true, force: true });
 }
