@@ -51,6 +51,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     passWithNoTests: false,
     jestConfig: {
       testPathIgnorePatterns: ['/node_modules/', '/dist/', '/dist-package/'],
+      // The README's error catalogue is checked against every message the tests raise.
+      setupFilesAfterEnv: ['<rootDir>/test/catalogue/record.ts'],
+      globalSetup: '<rootDir>/test/catalogue/global-setup.ts',
+      globalTeardown: '<rootDir>/test/catalogue/global-teardown.ts',
     },
   },
   eslintOptions: {
@@ -87,7 +91,7 @@ new YamlFile(project, 'cdk8s.yaml', {
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
 // Typed PrometheusRule and PodMonitor (SidecarAlerts), generated offline from the
-// upstream CRDs in ../shared/crds/ into src/imports/ (committed, never edited by hand).
+// upstream CRDs in crds/ into src/imports/ (committed, never edited by hand).
 // `cdk8s import` writes one file per API group, so both CRDs go in as one stream.
 project.addTask('import', {
   description: 'Regenerate src/imports/ from the prometheus-operator CRDs (cdk8s import)',
@@ -98,12 +102,13 @@ project.addTask('import', {
   exec: [
     'tmp=$(mktemp -d)',
     'out="$PWD/src/imports"',
-    'cat ../shared/crds/monitoring.coreos.com_prometheusrules.yaml ../shared/crds/monitoring.coreos.com_podmonitors.yaml > "$tmp/crds.yaml"',
+    'cat crds/monitoring.coreos.com_prometheusrules.yaml crds/monitoring.coreos.com_podmonitors.yaml > "$tmp/crds.yaml"',
     '(cd "$tmp" && cdk8s import crds.yaml --language typescript --output "$out")',
     'rm -rf "$tmp"',
   ].join(' && '),
 });
 project.eslint?.addIgnorePattern('src/imports/');
+project.npmignore?.exclude('/crds/');
 
 // The synth benchmark (bench/): the library against the same pods written by hand.
 // Not part of the package, nor of `npm test` (test/bench-equivalence.test.ts only

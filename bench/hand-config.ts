@@ -476,6 +476,11 @@ export const POD_METRICS_ENDPOINTS = [
     ],
   },
   {
+    params: {
+      format: [
+        'prometheus',
+      ],
+    },
     path: '/agent/v1/metrics',
     port: 'vault-metrics',
     relabelings: [

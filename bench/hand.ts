@@ -16,14 +16,20 @@ import { Construct } from 'constructs';
 import { ENVOY_YAML, FLUENT_BIT_CONF, PARSERS_CONF, POD_METRICS_ENDPOINTS, RULE_GROUPS, VAULT_AGENT_HCL } from './hand-config';
 import { APP_IMAGE, APP_PORT, NAMESPACE, VAULT_SECRETS } from './scenario';
 
-const sha16 = (...parts: string[]) => parts.reduce((h, p) => h.update(p), createHash('sha256')).digest('hex').slice(0, 16);
-const FLUENT_BIT_HASH = sha16(FLUENT_BIT_CONF, '\0', PARSERS_CONF);
-const ENVOY_HASH = sha16(ENVOY_YAML);
-
 const VAULT_DATA: { [key: string]: string } = { 'agent.hcl': VAULT_AGENT_HCL };
 for (const s of VAULT_SECRETS) {
   VAULT_DATA[`${s.name}.ctmpl`] = `{{ with secret "${s.path}" }}{{ .Data | toJSON }}{{ end }}\n`;
 }
+
+// A hash of each sidecar's config files on the pod template: a changed file rolls the pods.
+function rolloutHash(files: { [name: string]: string }): string {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(files).sort()) hash.update(name).update('\0').update(files[name]).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+const FLUENT_BIT_HASH = rolloutHash({ 'fluent-bit.conf': FLUENT_BIT_CONF, 'parsers.conf': PARSERS_CONF });
+const VAULT_HASH = rolloutHash(VAULT_DATA);
+const ENVOY_HASH = rolloutHash({ 'envoy.yaml': ENVOY_YAML });
 const VAULT_STARTED = VAULT_SECRETS.map(s => `test -s /vault/secrets/${s.name}`).join(' && ');
 
 const ADMIN_REQUEST = (method: string, path: string) =>
@@ -79,8 +85,9 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     }],
   });
   const app = web.containers[0];
-  web.podMetadata.addAnnotation('cdk8s-sidecars.io/fluent-bit-config', FLUENT_BIT_HASH);
-  web.podMetadata.addAnnotation('bootstrap.sidecars.cdk8s.io/envoy', ENVOY_HASH);
+  web.podMetadata.addAnnotation('config.cdk8s-sidecars.io/fluent-bit', FLUENT_BIT_HASH);
+  web.podMetadata.addAnnotation('config.cdk8s-sidecars.io/vault-agent', VAULT_HASH);
+  web.podMetadata.addAnnotation('config.cdk8s-sidecars.io/envoy', ENVOY_HASH);
   web.podMetadata.addAnnotation('sidecar.istio.io/inject', 'false');
   web.podMetadata.addLabel('sidecar.istio.io/inject', 'false');
   web.podMetadata.addAnnotation('linkerd.io/inject', 'disabled');

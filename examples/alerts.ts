@@ -1,15 +1,16 @@
 import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Sidecar, SidecarAlerts, SidecarImages, SidecarKind, SidecarProfile } from '../src';
+import {
+  EnvoySidecar, FluentBitOutput, FluentBitSidecar, ReloaderSidecar, SidecarAlerts, StatsdExporterSidecar, VaultAgentSidecar,
+} from '../src';
 
 /**
  * Seed 000's "Prometheus 监控规则", fixed: alerts for a shop's sidecars that fire
  * on the real metrics, and the PodMonitor that scrapes them.
  *
- * The web Deployment has a log collector, a secret injector, a proxy, a config
- * reloader and a StatsD exporter (as generic sidecars declaring each tool's kind,
- * metrics port and path); a nightly Job has its own log collector. SidecarAlerts
+ * The web Deployment has Fluent Bit, Vault Agent and Envoy, a config reloader and a
+ * StatsD exporter; a nightly Job has its own Fluent Bit. SidecarAlerts
  * renders one PrometheusRule for all of them, labelled for the kube-prometheus-stack
  * release `prometheus`.
  */
@@ -40,52 +41,30 @@ export class AlertsChart extends Chart {
       }],
     });
 
+    // The named sidecars declare their kind and metrics endpoint themselves.
     for (const workload of [web, nightly]) {
-      new Sidecar(this, `${workload.node.id}-logs`, {
+      new FluentBitSidecar(this, `${workload.node.id}-logs`, {
         workload,
-        name: 'fluent-bit',
-        image: SidecarImages.FLUENT_BIT,
-        kind: SidecarKind.FLUENT_BIT,
-        profile: SidecarProfile.LOG_COLLECTOR,
-        ports: [{ name: 'fluent-bit', number: 2020 }],
-        metrics: { portName: 'fluent-bit', path: '/api/v2/metrics/prometheus' },
+        clusterName: 'production',
+        outputs: [FluentBitOutput.forward({ host: 'fluentd-aggregator.logging', port: 24224 })],
       });
     }
-    new Sidecar(this, 'secrets', {
+    new VaultAgentSidecar(this, 'secrets', {
       workload: web,
-      name: 'vault-agent',
-      image: SidecarImages.VAULT,
-      kind: SidecarKind.VAULT_AGENT,
-      profile: SidecarProfile.SECRET_INJECTION,
-      ports: [{ name: 'agent-listener', number: 8100 }],
-      metrics: { portName: 'agent-listener', path: '/agent/v1/metrics?format=prometheus' },
+      role: 'myapp-role',
+      secrets: [{ name: 'db-creds', path: 'database/creds/myapp-db' }],
     });
-    new Sidecar(this, 'proxy', {
+    new EnvoySidecar(this, 'proxy', {
       workload: web,
-      name: 'envoy',
-      image: SidecarImages.ENVOY,
-      kind: SidecarKind.ENVOY,
-      profile: SidecarProfile.PROXY,
-      ports: [{ name: 'envoy-stats', number: 15090 }],
-      metrics: { portName: 'envoy-stats', path: '/stats/prometheus' },
+      appPort: 8080,
+      upstreams: [{ name: 'checkout', host: 'checkout.production.svc.cluster.local', port: 80, domains: ['checkout'] }],
     });
-    new Sidecar(this, 'reloader', {
+    const config = new kplus.ConfigMap(this, 'config', { data: { 'app.yaml': 'log_level: info\n' } });
+    new ReloaderSidecar(this, 'reloader', {
       workload: web,
-      name: 'config-reloader',
-      image: SidecarImages.CONFIGMAP_RELOAD,
-      kind: SidecarKind.CONFIG_RELOADER,
-      profile: SidecarProfile.CONFIG_RELOAD,
-      ports: [{ name: 'reload-metrics', number: 9533 }],
-      metrics: { portName: 'reload-metrics', path: '/metrics' },
+      configMaps: [config],
+      webhookUrl: 'http://127.0.0.1:8080/-/reload',
     });
-    new Sidecar(this, 'statsd', {
-      workload: web,
-      name: 'statsd-exporter',
-      image: SidecarImages.STATSD_EXPORTER,
-      kind: SidecarKind.STATSD_EXPORTER,
-      profile: SidecarProfile.METRICS_EXPORTER,
-      ports: [{ name: 'statsd-metrics', number: 9102 }],
-      metrics: { portName: 'statsd-metrics', path: '/metrics' },
-    });
+    new StatsdExporterSidecar(this, 'statsd', { workload: web });
   }
 }

@@ -4,6 +4,8 @@ import { DataSyncChart } from './data-sync';
 import { EnvoyChart } from './envoy';
 import { FluentBitChart } from './fluent-bit';
 import { JobNativeSidecarChart } from './job-native-sidecar';
+import { ReloaderChart } from './reloader';
+import { StatsdExporterChart } from './statsd-exporter';
 import { VaultAgentChart } from './vault-agent';
 
 /**
@@ -16,6 +18,8 @@ export function buildExampleApp(app: App = new App()): App {
   new EnvoyChart(app, 'envoy', { namespace: 'production' });
   new VaultAgentChart(app, 'vault-agent', { namespace: 'production' });
   new AlertsChart(app, 'alerts', { namespace: 'production' });
+  new ReloaderChart(app, 'reloader', { namespace: 'production' });
+  new StatsdExporterChart(app, 'statsd-exporter', { namespace: 'production' });
   return app;
 }
 

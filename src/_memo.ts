@@ -1,12 +1,10 @@
-import { createHash } from 'crypto';
-
 /**
  * Internal: per-process caches for generated text. Nothing here is exported from
  * the package.
  *
  * An app with thousands of pods renders the same few configuration files again and
  * again (the same props give the same file). A cache keyed by the whole input
- * renders and hashes each distinct file once, and lets every pod share one string
+ * renders each distinct file once, and lets every pod share one string
  * instead of holding a copy. The output is exactly what an uncached render gives.
  */
 export class TextCache<T> {
@@ -27,21 +25,4 @@ export class TextCache<T> {
     }
     return value;
   }
-}
-
-const digests = new TextCache<string>(1024);
-
-/**
- * The first 16 hex digits of the SHA-256 of `parts` joined by NUL characters (the
- * pod annotations that roll pods when a config file changes).
- */
-export function shortDigest(...parts: string[]): string {
-  return digests.get(parts.join('\0'), () => {
-    const hash = createHash('sha256');
-    parts.forEach((p, i) => {
-      if (i > 0) hash.update('\0');
-      hash.update(p);
-    });
-    return hash.digest('hex').slice(0, 16);
-  });
 }

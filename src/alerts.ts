@@ -3,6 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ALERTS, AlertDefinition, AlertTarget, targetsOf } from './_alert-rules';
 import { promqlProblem } from './_promql';
+import { isDnsLabel } from './_util';
 import * as mon from './imports/monitoring.coreos.com';
 import { Sidecar, SidecarPlacement } from './sidecar';
 
@@ -341,6 +342,17 @@ export class SidecarAlerts extends Construct {
     }));
 
     const problems: string[] = [];
+    // Namespaces and container names go into label matchers. Container names are
+    // checked by every sidecar; a namespace is whatever the chart or workload says.
+    const badNamespaces = new Map<string, string>();
+    for (const s of sidecars) {
+      const ns = s.workload.metadata.namespace;
+      if (ns !== undefined && !isDnsLabel(ns) && !badNamespaces.has(ns)) badNamespaces.set(ns, s.workload.node.path);
+    }
+    for (const [ns, workload] of badNamespaces) {
+      problems.push(this.message(undefined, `namespace ${JSON.stringify(ns)} of workload '${workload}' is not a valid namespace name`,
+        'use a DNS label (lower-case letters, digits and \'-\', at most 63 characters) as the chart\'s or workload\'s namespace'));
+    }
     if (sidecars.length === 0 && this.rules.length === 0) {
       problems.push(this.message(undefined, `there is no sidecar in scope '${this.node.scope!.node.path}'`, 'create SidecarAlerts in the chart (or app) that holds the sidecars, or add rules of your own'));
     }

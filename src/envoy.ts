@@ -2,7 +2,6 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { drainCommand, renderBootstrap, RESERVED_CLUSTERS, ResolvedUpstream, waitReadyCommand } from './_envoy';
-import { shortDigest } from './_memo';
 import { dnsLabelFrom, isPortNumber, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
@@ -398,10 +397,8 @@ export class EnvoySidecar extends Sidecar {
     const volume = kplus.Volume.fromConfigMap(this, 'Config', this.configMap, { name: dnsLabelFrom(this.name, 'config') });
     this.container.mount(CONFIG_DIR, volume, { readOnly: true });
 
-    // Envoy reads its bootstrap once: roll the pods when it changes. (The key's name
-    // part is the container name, a DNS label, so the key is always valid.)
-    const digest = shortDigest(bootstrap);
-    workload.podMetadata.addAnnotation(`bootstrap.sidecars.cdk8s.io/${this.name}`, digest);
+    // Envoy reads its bootstrap once: roll the pods when it changes.
+    this.rollOnConfigChange({ 'envoy.yaml': bootstrap });
 
     if (props.proxyEnv ?? true) {
       for (const variable of ['HTTP_PROXY', 'http_proxy']) {

@@ -2,7 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ConfError, ConfSection, confKeyProblem, confValueProblem, onOff, printable, renderConf } from './_fluent-bit-conf';
-import { shortDigest, TextCache } from './_memo';
+import { TextCache } from './_memo';
 import { dnsLabelFrom, isPortNumber, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
@@ -1036,8 +1036,7 @@ export class FluentBitSidecar extends Sidecar {
     });
     this.container.mount(CONFIG_DIR, configVolume, { readOnly: true });
     // Fluent Bit reads its config once: a changed config rolls the pods.
-    this.configHash = shortDigest(fluentBitConf, parsersConf);
-    workload.podMetadata.addAnnotation(`cdk8s-sidecars.io/${dnsLabelFrom(this.name, 'config')}`, this.configHash);
+    this.configHash = this.rollOnConfigChange({ 'fluent-bit.conf': fluentBitConf, 'parsers.conf': parsersConf });
 
     const logVolumeName = props.logVolumeName ?? 'app-logs';
     this.shareVolume({

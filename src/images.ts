@@ -10,8 +10,8 @@
  * | FluentBitSidecar | fluent/fluent-bit:3.2.10 | 65532:65532 (distroless `nonroot`; the image declares no USER, i.e. root) |
  * | EnvoySidecar | envoyproxy/envoy:v1.33.2 | 101:101 (`envoy`; Ubuntu base with bash, no curl) |
  * | VaultAgentSidecar | hashicorp/vault:1.19.0 | 100:1000 (the image's `vault` user) |
- * | ReloaderSidecar | ghcr.io/jimmidyson/configmap-reload:v0.14.0 | see ReloaderSidecar |
- * | StatsdExporterSidecar | prom/statsd-exporter:v0.28.0 | see StatsdExporterSidecar |
+ * | ReloaderSidecar | ghcr.io/jimmidyson/configmap-reload:v0.14.0 | 65534:65534 (distroless, `USER 65534`) |
+ * | StatsdExporterSidecar | prom/statsd-exporter:v0.28.0 | 65534:65534 (busybox, `USER 65534`) |
  */
 export class SidecarImages {
   /** Fluent Bit. */

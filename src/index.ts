@@ -6,3 +6,5 @@ export * from './fluent-bit';
 export * from './envoy';
 export * from './vault-agent';
 export * from './alerts';
+export * from './reloader';
+export * from './statsd-exporter';

@@ -72,6 +72,14 @@ export class PodSidecars extends Construct {
   }
 
   /**
+   * The workload's own init containers: every init container that is not a sidecar.
+   */
+  public get ownInitContainers(): kplus.Container[] {
+    const ours = new Set(this.registered.map(s => s.container));
+    return this.workload.initContainers.filter(c => !ours.has(c));
+  }
+
+  /**
    * The app's own shutdown time.
    *
    * @default - the workload's terminationGracePeriod (30 seconds unless set)
@@ -115,17 +123,14 @@ export class PodSidecars extends Construct {
    *
    * @internal
    */
-  public _shareVolume(volume: kplus.Volume, sidecar: Sidecar): kplus.Volume {
+  public _shareVolume(volume: kplus.Volume): kplus.Volume {
     const existing = this.shared.get(volume.name) ?? this.podVolumes().get(volume.name);
     if (existing !== undefined) {
       this.shared.set(volume.name, existing);
       return existing;
     }
-    try {
-      this.workload.addVolume(volume);
-    } catch (e) {
-      throw new Error(sidecarError(this.workload, sidecar.node.id, `volume '${volume.name}' cannot be added: ${(e as Error).message}`, 'give the volume another name'));
-    }
+    // No volume of this name is in the pod (checked above), so cdk8s-plus accepts it.
+    this.workload.addVolume(volume);
     this.shared.set(volume.name, volume);
     return volume;
   }
@@ -186,18 +191,29 @@ export class PodSidecars extends Construct {
       }
     }
 
-    // App containers: shared volumes and environment.
+    // App containers: shared volumes and environment. The workload's own init
+    // containers get them too from every sidecar that is already running (or has run)
+    // when they start, so a migration init container has its logs, secrets and proxy.
     const apps = this.appContainers;
     if (apps.length === 0) {
       fail(undefined, 'the pod has sidecars but no app container', 'add the app\'s container to the workload (containers: [...])');
     }
+    const ownInits = this.ownInitContainers;
     for (const s of this.registered) {
       const names = s._appContainerNames;
-      const targets = names === undefined ? apps : names.map(n => apps.find(c => c.name === n));
+      const before = s.placement !== SidecarPlacement.CONTAINER && s.beforeInitContainers;
+      const eligible = before ? [...apps, ...ownInits] : apps;
+      const targets = names === undefined ? eligible : names.map(n => eligible.find(c => c.name === n));
       names?.forEach((n, i) => {
-        if (targets[i] === undefined) {
-          fail(s.name, `'appContainers' names '${n}', which is not an app container of the pod (app containers: ${apps.map(c => `'${c.name}'`).join(', ') || 'none'})`, 'name an existing app container, or leave \'appContainers\' unset to serve them all');
-        }
+        if (targets[i] !== undefined) return;
+        const own = ownInits.find(c => c.name === n);
+        const problem = own !== undefined
+          ? `'appContainers' names init container '${n}', which starts before this sidecar runs (a ${s.placement === SidecarPlacement.CONTAINER ? 'LEGACY sidecar starts after all init containers' : 'sidecar with beforeInitContainers: false starts after them'})`
+          : `'appContainers' names '${n}', which is not an app container of the pod (app containers: ${eligible.map(c => `'${c.name}'`).join(', ') || 'none'})`;
+        const fix = own !== undefined
+          ? 'serve that init container from a sidecar that starts before it, or leave it out of \'appContainers\''
+          : 'name an existing app container, or leave \'appContainers\' unset to serve them all';
+        fail(s.name, problem, fix);
       });
       for (const c of targets) {
         if (c === undefined) continue;
@@ -206,7 +222,7 @@ export class PodSidecars extends Construct {
           if (existing === undefined) {
             c.mount(m.path, m.volume, { readOnly: m.readOnly });
           } else if (existing.volume !== m.volume) {
-            fail(s.name, `app container '${c.name}' already mounts volume '${existing.volume.name}' at '${m.path}', where this sidecar shares '${m.volume.name}'`, 'mount the app\'s volume elsewhere, or set this sidecar\'s app path to a free one');
+            fail(s.name, `container '${c.name}' already mounts volume '${existing.volume.name}' at '${m.path}', where this sidecar shares '${m.volume.name}'`, 'mount the app\'s volume elsewhere, or set this sidecar\'s app path to a free one');
           }
         }
         for (const [name, value] of Object.entries(s._appEnv)) {

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
@@ -74,7 +75,8 @@ export interface SidecarMetricsEndpoint {
   readonly portName: string;
 
   /**
-   * The HTTP path of the metrics.
+   * The HTTP path of the metrics. A query string (`/agent/v1/metrics?format=prometheus`)
+   * is allowed; scrape configs send it as URL parameters.
    *
    * @default '/metrics'
    */
@@ -171,9 +173,11 @@ export interface SidecarOptions {
   readonly beforeInitContainers?: boolean;
 
   /**
-   * Names of the app containers that receive the shared volumes and environment.
+   * Names of the containers that receive the shared volumes and environment: app
+   * containers, and the workload's own init containers when the sidecar runs before
+   * them (native or run-once, with `beforeInitContainers`).
    *
-   * @default - every container of the pod that is not a sidecar
+   * @default - every app container, and the workload's own init containers that start after this sidecar
    */
   readonly appContainers?: string[];
 
@@ -561,7 +565,7 @@ export class Sidecar extends Construct {
       this.checkPath(path, 'writablePaths');
       const volumeName = dnsLabelFrom(name, path === '/' ? 'root' : path);
       const volume = kplus.Volume.fromEmptyDir(this, `Writable${i}`, volumeName, { sizeLimit });
-      this.mountInSidecar(path, PodSidecars.of(workload)._shareVolume(volume, this), false);
+      this.mountInSidecar(path, PodSidecars.of(workload)._shareVolume(volume), false);
     });
 
     PodSidecars.of(workload)._register(this);
@@ -569,6 +573,25 @@ export class Sidecar extends Construct {
     for (const shared of props.sharedVolumes ?? []) {
       this.shareVolume(shared);
     }
+  }
+
+  /**
+   * Rolls the workload's pods when the sidecar's config changes, for tools that read
+   * their config only at start: the pod template gets the annotation
+   * `config.cdk8s-sidecars.io/<container name>` with a digest of `files`.
+   *
+   * @param files the config files (name to content) the tool reads at start
+   * @returns the digest
+   */
+  protected rollOnConfigChange(files: { [name: string]: string }): string {
+    const hash = createHash('sha256');
+    for (const name of Object.keys(files).sort()) {
+      hash.update(name).update('\0').update(files[name]).update('\0');
+    }
+    const digest = hash.digest('hex').slice(0, 16);
+    // The key's name part is the container name, a DNS label: always a valid key.
+    this.workload.podMetadata.addAnnotation(`config.cdk8s-sidecars.io/${this.name}`, digest);
+    return digest;
   }
 
   /** The container name. */
@@ -585,7 +608,7 @@ export class Sidecar extends Construct {
    */
   public shareVolume(options: SharedVolumeOptions): kplus.Volume {
     this.checkPath(options.path, 'path');
-    const volume = PodSidecars.of(this.workload)._shareVolume(options.volume, this);
+    const volume = PodSidecars.of(this.workload)._shareVolume(options.volume);
     this.mountInSidecar(options.path, volume, options.readOnly ?? false);
     if (options.mountInApp ?? true) {
       const appPath = options.appPath ?? options.path;

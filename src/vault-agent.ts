@@ -9,7 +9,7 @@ import { resourceProblems } from './_resources';
 import { dnsLabelFrom, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
-import { Sidecar, SidecarKind, SidecarMode, SidecarOptions, SidecarPlacement } from './sidecar';
+import { Sidecar, SidecarKind, SidecarMode, SidecarOptions, SidecarPlacement, SidecarProps } from './sidecar';
 
 const CONFIG_DIR = '/vault/config';
 const MAIN_CONFIG = 'agent.hcl';
@@ -19,7 +19,8 @@ const TOKEN_FILE = 'token';
 const HOME = '/home/vault';
 const TLS_DIR = '/vault/tls';
 const METRICS_PORT_NAME = 'vault-metrics';
-const METRICS_PATH = '/agent/v1/metrics';
+// The agent picks the format from `format` or the Accept header; ask explicitly.
+const METRICS_PATH = '/agent/v1/metrics?format=prometheus';
 const VAULT_UID = 100;
 const VAULT_GID = 1000;
 const INJECTOR = Symbol.for('cdk8s-sidecars.VaultAgentInjector');
@@ -213,8 +214,7 @@ export interface VaultAgentSidecarProps extends SidecarOptions, VaultAgentOption
  * pod's own token off), mounted into the agent only: the app never sees it, nor
  * the Vault token (a file sink on a memory emptyDir of the agent). The agent
  * configuration is generated HCL in a ConfigMap, with each template in a file of
- * its own. Metrics: a metrics-only listener (`/agent/v1/metrics`, Prometheus format
- * on Prometheus's Accept header or `?format=prometheus`), e.g.
+ * its own. Metrics: a metrics-only listener (`/agent/v1/metrics?format=prometheus`), e.g.
  * `vault_agent_auth_failure` and `vault_agent_authenticated`.
  *
  * The Vault image runs the agent as the image's `vault` user, uid 100 gid 1000
@@ -253,20 +253,9 @@ export class VaultAgentSidecar extends Sidecar {
     const files = options.secrets.map(s => `${secretsPath}/${s.name}`);
 
     super(scope, id, {
+      ...agentContainer(props),
       name,
       mode: props.mode,
-      resources: props.resources,
-      startRank: props.startRank,
-      beforeInitContainers: props.beforeInitContainers,
-      appContainers: props.appContainers,
-      user: props.user ?? VAULT_UID,
-      group: props.group ?? (props.user === undefined ? VAULT_GID : undefined),
-      workload,
-      image: props.image ?? SidecarImages.VAULT,
-      profile: SidecarProfile.SECRET_INJECTION,
-      kind: SidecarKind.VAULT_AGENT,
-      // The binary itself: the image's entrypoint script tries setcap and su-exec.
-      command: ['vault'],
       args: ['agent', `-config=${CONFIG_DIR}/${oneShot ? INIT_CONFIG : MAIN_CONFIG}`],
       ports: oneShot ? [] : [{ number: metricsPort, name: METRICS_PORT_NAME }],
       metrics: oneShot ? undefined : { portName: METRICS_PORT_NAME, path: METRICS_PATH },
@@ -304,6 +293,8 @@ export class VaultAgentSidecar extends Sidecar {
       if (this.mode === SidecarMode.LEGACY) data[INIT_CONFIG] = config(true);
     }
     this.configMap = new kplus.ConfigMap(this, 'Resource', { data });
+    // The agent reads its config and templates at start: a change rolls the pods.
+    this.rollOnConfigChange(data);
 
     // Volumes: secrets shared read-only with the app; the rest for the agent only.
     this.secretsVolume = this.shareVolume({
@@ -329,23 +320,16 @@ export class VaultAgentSidecar extends Sidecar {
     if (this.mode === SidecarMode.LEGACY && this.placement === SidecarPlacement.CONTAINER) {
       // Render once before the app starts; the container above keeps the files fresh.
       const init = new Sidecar(this, 'Init', {
+        ...agentContainer(props),
         name: `${name}-init`,
         mode: SidecarMode.LEGACY,
         runOnce: true,
-        resources: props.resources,
-        startRank: props.startRank,
-        beforeInitContainers: props.beforeInitContainers,
-        appContainers: props.appContainers,
-        user: props.user ?? VAULT_UID,
-        group: props.group ?? (props.user === undefined ? VAULT_GID : undefined),
-        workload,
-        image: props.image ?? SidecarImages.VAULT,
-        profile: SidecarProfile.SECRET_INJECTION,
-        kind: SidecarKind.VAULT_AGENT,
-        command: ['vault'],
         args: ['agent', `-config=${CONFIG_DIR}/${INIT_CONFIG}`],
       });
-      init.shareVolume({ volume: this.secretsVolume, path: secretsPath, mountInApp: false });
+      // Shared like the main container's, so the workload's own init containers (which
+      // start before a LEGACY container does) get the secrets this step rendered.
+      init.shareVolume({ volume: this.secretsVolume, path: secretsPath, appReadOnly: true });
+      init.addAppEnvVariable('VAULT_SECRETS_PATH', kplus.EnvValue.fromValue(secretsPath));
       for (const v of agentVolumes) init.container.mount(v.path, v.volume, { readOnly: v.readOnly });
       this.initSidecar = init;
     }
@@ -668,4 +652,22 @@ function renderConfigText(fail: (problem: string, fix: string) => never, c: Conf
     }
     throw e;
   }
+}
+
+/** What the agent's containers (the sidecar and the LEGACY render-once step) share. */
+function agentContainer(props: VaultAgentSidecarProps): SidecarProps {
+  return {
+    resources: props.resources,
+    startRank: props.startRank,
+    beforeInitContainers: props.beforeInitContainers,
+    appContainers: props.appContainers,
+    user: props.user ?? VAULT_UID,
+    group: props.group ?? (props.user === undefined ? VAULT_GID : undefined),
+    workload: props.workload,
+    image: props.image ?? SidecarImages.VAULT,
+    profile: SidecarProfile.SECRET_INJECTION,
+    kind: SidecarKind.VAULT_AGENT,
+    // The binary itself: the image's entrypoint script tries setcap and su-exec.
+    command: ['vault'],
+  };
 }

@@ -350,6 +350,17 @@ describe('SidecarAlerts errors', () => {
     expect(() => Testing.synth(chart)).toThrow(/alert 'Mine': the expression is not valid PromQL/);
   });
 
+  test('a namespace that would inject label matchers is refused', () => {
+    // GIVEN a chart whose namespace tries to close the matcher and add a series
+    const chart = new Chart(Testing.app(), 'test', { namespace: 'production"} or vector(1) or up{x="' });
+    envoy(chart, webDeployment(chart));
+    new SidecarAlerts(chart, 'alerts');
+    // WHEN / THEN
+    expect(() => Testing.synth(chart)).toThrow(
+      `alerts '${PATH}': namespace "production\\"} or vector(1) or up{x=\\"" of workload 'test/web' is not a valid namespace name. Fix: use a DNS label (lower-case letters, digits and '-', at most 63 characters) as the chart's or workload's namespace.`,
+    );
+  });
+
   test('no sidecar in scope', () => {
     const chart = newChart();
     new SidecarAlerts(chart, 'alerts');

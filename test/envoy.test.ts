@@ -134,7 +134,7 @@ describe('EnvoySidecar', () => {
     expect(meta.annotations['sidecar.istio.io/inject']).toBe('false');
     expect(meta.labels['sidecar.istio.io/inject']).toBe('false');
     expect(meta.annotations['linkerd.io/inject']).toBe('disabled');
-    expect(meta.annotations['bootstrap.sidecars.cdk8s.io/envoy']).toMatch(/^[0-9a-f]{16}$/);
+    expect(meta.annotations['config.cdk8s-sidecars.io/envoy']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   test('the model sees an Envoy proxy with a Prometheus endpoint', () => {
@@ -365,7 +365,7 @@ describe('EnvoySidecar', () => {
     const obj = find(manifests, 'Pod');
     expect(containerOrder(obj.spec)).toEqual([`init:${name}`, 'app']);
     expect(obj.metadata.labels['sidecar.istio.io/inject']).toBe('false');
-    expect(obj.metadata.annotations[`bootstrap.sidecars.cdk8s.io/${name}`]).toMatch(/^[0-9a-f]{16}$/);
+    expect(obj.metadata.annotations[`config.cdk8s-sidecars.io/${name}`]).toMatch(/^[0-9a-f]{16}$/);
   });
 
   test('a changed bootstrap changes the pod annotation', () => {
@@ -373,7 +373,7 @@ describe('EnvoySidecar', () => {
     const annotation = (port: number) => {
       const chart = newChart();
       new EnvoySidecar(chart, 'proxy', { workload: webDeployment(chart), appPort: port });
-      return find(synth(chart), 'Deployment').spec.template.metadata.annotations['bootstrap.sidecars.cdk8s.io/envoy'];
+      return find(synth(chart), 'Deployment').spec.template.metadata.annotations['config.cdk8s-sidecars.io/envoy'];
     };
 
     // THEN

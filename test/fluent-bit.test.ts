@@ -391,7 +391,7 @@ describe('config changes roll the pods', () => {
     const { hash, annotations } = annotationFor([forward()]);
     // THEN
     expect(hash).toMatch(/^[0-9a-f]{16}$/);
-    expect(annotations).toEqual({ 'cdk8s-sidecars.io/fluent-bit-config': hash });
+    expect(annotations).toEqual({ 'config.cdk8s-sidecars.io/fluent-bit': hash });
   });
 
   test('the same config gives the same hash, another config another', () => {
@@ -619,7 +619,7 @@ describe('pod-wide checks', () => {
     new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [forward()] });
     // THEN
     expect(() => Testing.synth(chart)).toThrow(err(
-      'app container \'app\' already mounts volume \'other\' at \'/var/log/app\', where this sidecar shares \'app-logs\'',
+      'container \'app\' already mounts volume \'other\' at \'/var/log/app\', where this sidecar shares \'app-logs\'',
       'mount the app\'s volume elsewhere, or set this sidecar\'s app path to a free one'));
   });
 });

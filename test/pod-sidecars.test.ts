@@ -268,7 +268,7 @@ describe('pod-wide errors name the workload, the sidecar and the fix', () => {
     const s = add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR);
     s.shareVolume({ volume: kplus.Volume.fromEmptyDir(chart, 'l', 'app-logs'), path: '/var/log/app', readOnly: true });
     expect(() => Testing.synth(chart)).toThrow(
-      "workload 'test/web', sidecar 'logs': app container 'app' already mounts volume 'own-logs' at '/var/log/app', where this sidecar shares 'app-logs'. Fix: mount the app's volume elsewhere, or set this sidecar's app path to a free one.",
+      "workload 'test/web', sidecar 'logs': container 'app' already mounts volume 'own-logs' at '/var/log/app', where this sidecar shares 'app-logs'. Fix: mount the app's volume elsewhere, or set this sidecar's app path to a free one.",
     );
   });
 
@@ -363,6 +363,20 @@ describe('pod-wide errors name the workload, the sidecar and the fix', () => {
     );
   });
 
+  test('a cdk8s-plus-28 release that keeps its containers elsewhere', () => {
+    // GIVEN a workload whose container lists are not where cdk8s-plus-28 2.5.x keeps them
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR);
+    const inits = [...w.initContainers];
+    Object.defineProperty(w, '_initContainers', { value: undefined });
+    Object.defineProperty(w, 'initContainers', { get: () => [...inits] });
+    // WHEN / THEN
+    expect(() => Testing.synth(chart)).toThrow(
+      "workload 'test/web': this cdk8s-plus-28 release keeps its containers where cdk8s-sidecars cannot order them. Fix: use cdk8s-plus-28 2.5.x, the range this library supports.",
+    );
+  });
+
   test('every pod problem is reported at once', () => {
     const chart = newChart();
     const w = new kplus.Job(chart, 'w', { containers: [{ ...APP, portNumber: 9000 }] });
@@ -388,5 +402,80 @@ describe('cdk8s-plus resources defaults', () => {
     expect(container(spec, 'app').resources).toEqual({ limits: { cpu: '1500m', memory: '2048Mi' }, requests: { cpu: '1000m', memory: '512Mi' } });
     expect(container(spec, 'sync').resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' } });
     expect(container(spec, 'logs').resources).toEqual({ limits: { cpu: '200m', memory: '512Mi' }, requests: { cpu: '50m', memory: '64Mi' } });
+  });
+});
+
+describe('the workload\'s own init containers', () => {
+  function withMigration(chart: Chart) {
+    const w = webDeployment(chart);
+    w.addInitContainer({ name: 'migrate', image: 'myapp-migrate:v1.0.0' });
+    return w;
+  }
+
+  test('get the volumes and environment of sidecars that run before them', () => {
+    // GIVEN
+    const chart = newChart();
+    const w = withMigration(chart);
+
+    // WHEN a native sidecar and a run-once step share a volume and set env
+    const native = add(chart, w, 'proxy', SidecarProfile.PROXY);
+    native.addAppEnvVariable('HTTP_PROXY', kplus.EnvValue.fromValue('http://127.0.0.1:15001'));
+    const once = add(chart, w, 'render', SidecarProfile.SECRET_INJECTION, { runOnce: true });
+    once.shareVolume({ volume: kplus.Volume.fromEmptyDir(chart, 's', 'secrets'), path: '/secrets', appReadOnly: true });
+
+    // THEN
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    for (const name of ['migrate', 'app']) {
+      expect(container(spec, name).env).toEqual([{ name: 'HTTP_PROXY', value: 'http://127.0.0.1:15001' }]);
+      expect(container(spec, name).volumeMounts).toEqual([{ mountPath: '/secrets', name: 'secrets', readOnly: true }]);
+    }
+  });
+
+  test('do not get them from LEGACY sidecars or sidecars that start after them', () => {
+    // GIVEN
+    const chart = newChart();
+    const w = withMigration(chart);
+
+    // WHEN
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { mode: SidecarMode.LEGACY })
+      .addAppEnvVariable('HTTP_PROXY', kplus.EnvValue.fromValue('http://127.0.0.1:15001'));
+    add(chart, w, 'warm', SidecarProfile.DATA_SYNC, { beforeInitContainers: false })
+      .shareVolume({ volume: kplus.Volume.fromEmptyDir(chart, 'c', 'cache'), path: '/cache' });
+
+    // THEN the init container would find no proxy and no content: it gets neither
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(container(spec, 'migrate').env).toBeUndefined();
+    expect(container(spec, 'migrate').volumeMounts).toBeUndefined();
+    expect(container(spec, 'app').env).toEqual([{ name: 'HTTP_PROXY', value: 'http://127.0.0.1:15001' }]);
+    expect(container(spec, 'app').volumeMounts).toEqual([{ mountPath: '/cache', name: 'cache', readOnly: false }]);
+  });
+
+  test('appContainers can name an init container', () => {
+    const chart = newChart();
+    const w = withMigration(chart);
+    add(chart, w, 'render', SidecarProfile.SECRET_INJECTION, { appContainers: ['migrate'] })
+      .addAppEnvVariable('SECRETS', kplus.EnvValue.fromValue('/secrets'));
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(container(spec, 'migrate').env).toEqual([{ name: 'SECRETS', value: '/secrets' }]);
+    expect(container(spec, 'app').env).toBeUndefined();
+  });
+
+  test('naming an init container that starts before the sidecar runs is an error', () => {
+    const chart = newChart();
+    const w = withMigration(chart);
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { mode: SidecarMode.LEGACY, appContainers: ['migrate'] });
+    add(chart, w, 'warm', SidecarProfile.DATA_SYNC, { beforeInitContainers: false, appContainers: ['migrate'] });
+    let message = '';
+    try {
+      Testing.synth(chart);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(
+      "workload 'test/web', sidecar 'proxy': 'appContainers' names init container 'migrate', which starts before this sidecar runs (a LEGACY sidecar starts after all init containers). Fix: serve that init container from a sidecar that starts before it, or leave it out of 'appContainers'.",
+    );
+    expect(message).toContain(
+      "workload 'test/web', sidecar 'warm': 'appContainers' names init container 'migrate', which starts before this sidecar runs (a sidecar with beforeInitContainers: false starts after them). Fix: serve that init container from a sidecar that starts before it, or leave it out of 'appContainers'.",
+    );
   });
 });

@@ -527,3 +527,28 @@ describe('construction errors name the workload, the sidecar and the fix', () =>
     expect(PodSidecars.of(web).sidecars).toHaveLength(0);
   });
 });
+
+describe('rollOnConfigChange', () => {
+  class ConfiguredSidecar extends Sidecar {
+    public readonly digest: string;
+    constructor(chart: Chart, id: string, workload: kplus.AbstractPod, files: { [name: string]: string }) {
+      super(chart, id, { workload, image: IMAGE });
+      this.digest = this.rollOnConfigChange(files);
+    }
+  }
+
+  test('annotates the pod template with a digest that follows the config', () => {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+    // WHEN
+    const a = new ConfiguredSidecar(chart, 'a', web, { 'a.conf': 'x = 1', 'b.conf': 'y = 2' });
+    const same = new ConfiguredSidecar(newChart(), 'a', webDeployment(newChart()), { 'b.conf': 'y = 2', 'a.conf': 'x = 1' });
+    const moved = new ConfiguredSidecar(newChart(), 'a', webDeployment(newChart()), { 'a.conf': 'x = 1y = 2', 'b.conf': '' });
+    // THEN
+    expect(a.digest).toMatch(/^[0-9a-f]{16}$/);
+    expect(same.digest).toBe(a.digest);
+    expect(moved.digest).not.toBe(a.digest);
+    expect(find(synth(chart), 'Deployment').spec.template.metadata.annotations).toEqual({ 'config.cdk8s-sidecars.io/a': a.digest });
+  });
+});

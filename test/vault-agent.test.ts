@@ -56,7 +56,7 @@ describe('native (default)', () => {
     expect(sidecar.placement).toBe(SidecarPlacement.NATIVE_SIDECAR);
     expect(sidecar.kind).toBe(SidecarKind.VAULT_AGENT);
     expect(sidecar.gatesStartup).toBe(true);
-    expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics' });
+    expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics?format=prometheus' });
     expect(sidecar.initSidecar).toBeUndefined();
     expect(sidecar.secretNames).toEqual(['db-creds', 'api-key']);
     expect(sidecar.secretFile('api-key')).toBe('/vault/secrets/api-key');
@@ -172,6 +172,20 @@ describe('native (default)', () => {
   });
 });
 
+describe('config changes roll the pods', () => {
+  test('the pod template carries a digest of the agent config and templates', () => {
+    // GIVEN two pods that differ only in a secret's template
+    const annotation = (template: string) => {
+      const { chart } = vault(newChart(), { secrets: [{ ...DB, template }] });
+      return find(synth(chart), 'Deployment').spec.template.metadata.annotations['config.cdk8s-sidecars.io/vault-agent'];
+    };
+    // WHEN / THEN
+    expect(annotation('{{ .Data.username }}')).toMatch(/^[0-9a-f]{16}$/);
+    expect(annotation('{{ .Data.username }}')).toBe(annotation('{{ .Data.username }}'));
+    expect(annotation('{{ .Data.password }}')).not.toBe(annotation('{{ .Data.username }}'));
+  });
+});
+
 describe('legacy', () => {
   test('Deployment: an init container renders once, a legacy container keeps renewing', async () => {
     // GIVEN
@@ -179,18 +193,19 @@ describe('legacy', () => {
     Sidecar.setDefaultMode(chart, SidecarMode.LEGACY);
 
     const web = webDeployment(chart);
-    const migrate = web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
+    web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
 
     // WHEN
     const { sidecar } = vault(chart, {}, web);
-    migrate.mount(sidecar.secretsPath, sidecar.secretsVolume, { readOnly: true });
     const manifests = synth(chart);
 
     // THEN the secrets are there before the app and before the workload's own init container
     expect(manifests).toMatchSnapshot();
     const spec = podSpec(find(manifests, 'Deployment'));
     expect(containerOrder(spec)).toEqual(['init:vault-agent-init', 'init:migrate', 'vault-agent', 'app']);
+    // the render-once step shares the secrets with the workload's own init container
     expect(container(spec, 'migrate').volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+    expect(container(spec, 'migrate').env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/vault/secrets' }]);
     const init = container(spec, 'vault-agent-init');
     expect(init.restartPolicy).toBeUndefined();
     expect(init.startupProbe).toBeUndefined();
