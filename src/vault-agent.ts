@@ -571,7 +571,14 @@ function isVaultPath(path: unknown): path is string {
   return typeof path === 'string' && VAULT_PATH.test(path) && !path.split('/').some(p => p === '.' || p === '..');
 }
 
+const addresses = new TextCache<string | null>();
+
+/** The Vault address as `scheme://host[:port]`, or undefined when it is not one (parsed once per distinct address). */
 function normalizeAddress(address: string): string | undefined {
+  return addresses.get(address, () => parseAddress(address) ?? null) ?? undefined;
+}
+
+function parseAddress(address: string): string | undefined {
   let url: URL;
   try {
     url = new URL(address);
