@@ -78,8 +78,16 @@ export function matchers(targets: AlertTarget[]): string {
 }
 
 function eq(label: string, values: string[]): string {
-  // Container names and namespaces are DNS labels: no regex metacharacters but '-'.
-  return values.length === 1 ? `${label}="${values[0]}"` : `${label}=~"${values.join('|')}"`;
+  // Container names and namespaces should be DNS labels, but a chart's namespace is
+  // not checked by cdk8s: quote and escape, so no value can add or widen a matcher.
+  return values.length === 1
+    ? `${label}=${promString(values[0])}`
+    : `${label}=~${promString(values.map(v => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'))}`;
+}
+
+/** A PromQL double-quoted string literal (Go escapes, which JSON's are a subset of). */
+function promString(value: string): string {
+  return JSON.stringify(value);
 }
 
 function unique(values: string[]): string[] {

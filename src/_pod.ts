@@ -17,6 +17,9 @@ export interface AppMount {
  * completing.
  */
 export function runsToCompletion(workload: kplus.AbstractPod): boolean {
+  // A Job always does, whatever its restartPolicy says: cdk8s-plus renders 'Always' for
+  // a Job created with `restartPolicy: undefined`, which the API server then rejects.
+  if (workload instanceof kplus.Job || workload instanceof kplus.CronJob) return true;
   return (workload.restartPolicy ?? kplus.RestartPolicy.ALWAYS) !== kplus.RestartPolicy.ALWAYS;
 }
 

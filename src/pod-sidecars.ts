@@ -281,13 +281,22 @@ export class PodSidecars extends Construct {
 
     // Volumes: one volume per name, and no subPath on content that must see updates.
     const volumes = new Map<string, kplus.Volume>();
+    const mountedBy = new Map<string, string>();
+    const clashes = new Set<string>();
     for (const v of w.volumes) volumes.set(v.name, v);
     for (const c of [...w.initContainers, ...w.containers]) {
       for (const m of c.mounts) {
         const v = volumes.get(m.volume.name);
         if (v !== undefined && v !== m.volume && this.shared.get(m.volume.name) !== undefined) {
           fail(undefined, `container '${c.name}' mounts a second volume named '${m.volume.name}', a name a sidecar shares`, `mount the pod's existing '${m.volume.name}' volume, or give the other volume another name`);
+        } else if (v !== undefined && v !== m.volume && !clashes.has(m.volume.name)) {
+          // cdk8s-plus would fail to render the pod: two volumes with one name.
+          clashes.add(m.volume.name);
+          const other = mountedBy.get(m.volume.name);
+          fail(ours.has(c) ? c.name : undefined, `container '${c.name}' mounts a volume named '${m.volume.name}', and ${other === undefined ? 'the pod has' : `container '${other}' mounts`} a different volume of that name`,
+            'give one of the volumes another name (a sidecar names its own volumes after its container name, set with its \'name\' prop)');
         }
+        if (!mountedBy.has(m.volume.name)) mountedBy.set(m.volume.name, c.name);
         volumes.set(m.volume.name, v ?? m.volume);
         if ((m.subPath !== undefined || m.subPathExpr !== undefined) && this.shared.has(m.volume.name)) {
           fail(undefined, `container '${c.name}' mounts shared volume '${m.volume.name}' with a subPath, and subPath mounts never see updates`, 'mount the whole volume (no subPath) at a directory of its own');

@@ -495,12 +495,25 @@ export class Sidecar extends Construct {
     }
 
     const ports = props.ports ?? [];
-    for (const port of ports) {
+    ports.forEach((port, i) => {
       if (!isPortNumber(port.number)) {
         fail(`port ${port.number} is not a valid port number`, 'use an integer from 1 to 65535');
       }
       if (port.name !== undefined && !isPortName(port.name)) {
         fail(`port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
+      }
+      const key = (p: kplus.ContainerPort) => `${p.number}/${p.protocol ?? kplus.Protocol.TCP}`;
+      if (ports.slice(0, i).some(p => key(p) === key(port))) {
+        fail(`port ${key(port)} is listed twice`, 'list each port of the sidecar once');
+      }
+      if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
+        fail(`two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
+      }
+    });
+
+    for (const variable of Object.keys(props.envVariables ?? {})) {
+      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(variable)) {
+        fail(`${JSON.stringify(variable)} is not a valid environment variable name`, 'use letters, digits, \'_\', \'-\' and \'.\', not starting with a digit (the API server refuses other names)');
       }
     }
 
@@ -610,6 +623,11 @@ export class Sidecar extends Construct {
   public shareVolume(options: SharedVolumeOptions): kplus.Volume {
     this.checkPath(options.path, 'path');
     const volume = PodSidecars.of(this.workload)._shareVolume(options.volume);
+    // A memory-backed emptyDir without a limit can fill the node's memory.
+    const emptyDir = (volume as any)._toKube?.()?.emptyDir;
+    if (emptyDir?.medium === kplus.EmptyDirMedium.MEMORY && emptyDir.sizeLimit === undefined) {
+      throw new Error(sidecarError(this.workload, this.name, `shared volume '${volume.name}' is a memory-backed emptyDir without a size limit`, 'give it a sizeLimit (Volume.fromEmptyDir(scope, id, name, { medium: EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(64) }))'));
+    }
     this.mountInSidecar(options.path, volume, options.readOnly ?? false);
     if (options.mountInApp ?? true) {
       const appPath = options.appPath ?? options.path;

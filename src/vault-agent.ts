@@ -8,6 +8,7 @@ import { serviceAccountTokenVolume } from './_projected';
 import { resourceProblems } from './_resources';
 import { dnsLabelFrom, sidecarError } from './_util';
 import { SidecarImages } from './images';
+import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 import { Sidecar, SidecarKind, SidecarMode, SidecarOptions, SidecarPlacement, SidecarProps } from './sidecar';
 
@@ -297,14 +298,16 @@ export class VaultAgentSidecar extends Sidecar {
     this.rollOnConfigChange(data);
 
     // Volumes: secrets shared read-only with the app; the rest for the agent only.
-    this.secretsVolume = this.shareVolume({
-      volume: kplus.Volume.fromEmptyDir(this, 'Secrets', dnsLabelFrom(name, 'secrets'), {
-        medium: kplus.EmptyDirMedium.MEMORY,
-        sizeLimit: props.secretsSizeLimit ?? Size.mebibytes(4),
-      }),
-      path: secretsPath,
-      appReadOnly: true,
+    const secretsVolume = kplus.Volume.fromEmptyDir(this, 'Secrets', dnsLabelFrom(name, 'secrets'), {
+      medium: kplus.EmptyDirMedium.MEMORY,
+      sizeLimit: props.secretsSizeLimit ?? Size.mebibytes(4),
     });
+    this.secretsVolume = this.shareVolume({ volume: secretsVolume, path: secretsPath, appReadOnly: true });
+    if (this.secretsVolume !== secretsVolume) {
+      // Reusing the pod's volume of that name would put the secrets wherever that
+      // volume is (on disk, mounted read-write elsewhere).
+      fail(`the pod already has a volume named '${secretsVolume.name}', where the secrets would be rendered`, 'give the Vault Agent sidecar another \'name\', or that volume another name');
+    }
     const agentVolumes: Array<{ path: string; volume: kplus.Volume; readOnly: boolean }> = [
       { path: CONFIG_DIR, volume: kplus.Volume.fromConfigMap(this, 'Config', this.configMap, { name: dnsLabelFrom(name, 'config') }), readOnly: true },
       { path: HOME, volume: kplus.Volume.fromEmptyDir(this, 'Home', dnsLabelFrom(name, 'home'), { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) }), readOnly: false },
@@ -333,6 +336,31 @@ export class VaultAgentSidecar extends Sidecar {
       for (const v of agentVolumes) init.container.mount(v.path, v.volume, { readOnly: v.readOnly });
       this.initSidecar = init;
     }
+
+    // Only the agent writes the secrets: another sidecar sharing a volume of the same
+    // name (which reuses this one) or an app's own mount must be read-only.
+    this.node.addValidation({ validate: () => this.writersOfSecrets() });
+  }
+
+  private writersOfSecrets(): string[] {
+    const agents = new Set<Sidecar>([this, ...(this.initSidecar ? [this.initSidecar] : [])]);
+    const pod = PodSidecars.of(this.workload);
+    const writes = (m: { volume: kplus.Volume; readOnly?: boolean }) => m.volume === this.secretsVolume && !m.readOnly;
+    const writers: string[] = [];
+    // Paths where other sidecars mount the secrets read-write into the app (reported as theirs).
+    const sharedPaths = new Set<string>();
+    for (const s of pod.sidecars.filter(x => !agents.has(x))) {
+      if (s.container.mounts.some(writes)) writers.push(`sidecar '${s.name}'`);
+      const forApp = s._appMounts.filter(writes);
+      if (forApp.length > 0) writers.push(`sidecar '${s.name}' (for the app)`);
+      forApp.forEach(m => sharedPaths.add(m.path));
+    }
+    for (const c of [...pod.ownInitContainers, ...pod.appContainers]) {
+      if (c.mounts.some(m => writes(m) && !sharedPaths.has(m.path))) writers.push(`container '${c.name}'`);
+    }
+    return [...new Set(writers)].map(w => sidecarError(this.workload, this.name,
+      `${w} mounts the secrets volume '${this.secretsVolume.name}' read-write, so it could change the secrets`,
+      'mount it read-only (readOnly, appReadOnly), or share a volume of another name'));
   }
 
   /** The names of the rendered secrets. */

@@ -4,6 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { alertsFixture } from './rules/fixture';
 import { find, newChart, synth, webDeployment } from './util';
 import { AlertSeverity, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarKind } from '../src';
+import { matchers } from '../src/_alert-rules';
 
 const monitoring = (manifests: any[]) => manifests.filter(m => m.apiVersion === 'monitoring.coreos.com/v1');
 const rulesOf = (manifests: any[]): any[] => find(manifests, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
@@ -166,6 +167,24 @@ describe('SidecarAlerts renders what the sidecars present need', () => {
     // THEN
     expect(ruleNamed(manifests, 'EnvoyProxyUnhealthy').expr).toContain('envoy_server_state{container="envoy"}');
     expect(find(manifests, 'PodMonitor').spec.namespaceSelector).toBeUndefined();
+  });
+
+  // Found by the property-based tests: the chart's namespace went into the matchers unquoted.
+  test('label matcher values are quoted and escaped: no value can add or widen a matcher', () => {
+    // GIVEN targets whose names try to close the matcher or widen a regex (SidecarAlerts
+    // refuses such namespaces first; the matchers do not rely on that)
+    const target = (namespace: string) => ({ kind: 'envoy', container: 'envoy', namespace, init: true, longRunning: true, scraped: true });
+    // WHEN
+    const one = matchers([target('a",container=~".*')]);
+    const several = matchers([target('a",container=~".*'), target('b.c')]);
+    // THEN each value is one string literal, and regex alternatives match literally
+    expect(one).toBe('namespace="a\\",container=~\\".*", container="envoy"');
+    expect(several).toBe('namespace=~"a\\",container=~\\"\\\\.\\\\*|b\\\\.c", container="envoy"');
+    for (const m of [one, several]) {
+      let error = false;
+      parser.parse(`up{${m}}`).iterate({ enter: (n: any) => { if (n.type.isError) error = true; } });
+      expect(error).toBe(false);
+    }
   });
 
   test('a single workload is selected by its own selector; a Pod too', () => {

@@ -216,6 +216,9 @@ describe('Jobs and CronJobs', () => {
 
   test.each([
     ['Job', (c: Chart) => new kplus.Job(c, 'w', { containers: [APP] }), 'a Job'],
+    // Found by the property-based tests: cdk8s-plus renders restartPolicy 'Always' for a
+    // Job created with `restartPolicy: undefined`, and the Job was taken for a long-running pod.
+    ['Job with restartPolicy: undefined', (c: Chart) => new kplus.Job(c, 'w', { containers: [APP], restartPolicy: undefined }), 'a Job'],
     ['CronJob', cronJob, "a CronJob's Job"],
     ['Pod with restartPolicy Never', (c: Chart) => new kplus.Pod(c, 'w', { containers: [APP], restartPolicy: kplus.RestartPolicy.NEVER }), 'a pod with restartPolicy Never'],
     ['Pod with restartPolicy OnFailure', (c: Chart) => new kplus.Pod(c, 'w', { containers: [APP], restartPolicy: kplus.RestartPolicy.ON_FAILURE }), 'a pod with restartPolicy OnFailure'],
@@ -315,6 +318,21 @@ describe('pod-wide errors name the workload, the sidecar and the fix', () => {
     const w = new kplus.Deployment(chart, 'web', { containers: [{ ...APP, portNumber: 80 }, { name: 'b', image: 'b:1.0.0', portNumber: 80 }] });
     add(chart, w, 'sync', SidecarProfile.DATA_SYNC);
     expect(() => Testing.synth(chart)).not.toThrow();
+  });
+
+  // Found by the property-based tests: this reached cdk8s-plus's own "Invalid mount
+  // configuration" error while rendering.
+  test('an app volume with the name of a sidecar\'s own volume', () => {
+    // GIVEN a sidecar that mounts its own config volume, and an app with a volume of that name
+    const chart = newChart();
+    const w = webDeployment(chart);
+    const s = add(chart, w, 'proxy', SidecarProfile.PROXY);
+    s.container.mount('/etc/proxy', kplus.Volume.fromEmptyDir(chart, 'config', 'proxy-config'), { readOnly: true });
+    w.containers[0].mount('/config', kplus.Volume.fromEmptyDir(chart, 'app-config', 'proxy-config'));
+    // WHEN / THEN
+    expect(() => Testing.synth(chart)).toThrow(
+      "workload 'test/web': container 'app' mounts a volume named 'proxy-config', and container 'proxy' mounts a different volume of that name. Fix: give one of the volumes another name (a sidecar names its own volumes after its container name, set with its 'name' prop).",
+    );
   });
 
   test('a second volume with the name of a shared volume', () => {

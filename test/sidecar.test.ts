@@ -509,6 +509,20 @@ describe('construction errors name the workload, the sidecar and the fix', () =>
     }), "workload 'test/web', sidecar 's': two volumes are mounted at '/data' ('s-data' and 'data'). Fix: mount each volume at its own path."],
     ['env name', (c, w) => new Sidecar(c, 's', { workload: w, image: IMAGE }).addAppEnvVariable('1PROXY', kplus.EnvValue.fromValue('x')),
       "workload 'test/web', sidecar 's': '1PROXY' is not a valid environment variable name. Fix: use letters, digits and '_', not starting with a digit."],
+    // Found by the property-based tests: these reached cdk8s-plus's own addPort() errors.
+    ['same port twice', (c, w) => new Sidecar(c, 's', { workload: w, image: IMAGE, ports: [{ number: 9102, protocol: kplus.Protocol.UDP }, { number: 9102, protocol: kplus.Protocol.UDP }] }),
+      "workload 'test/web', sidecar 's': port 9102/UDP is listed twice. Fix: list each port of the sidecar once."],
+    ['same port name twice', (c, w) => new Sidecar(c, 's', { workload: w, image: IMAGE, ports: [{ number: 9102, name: 'metrics' }, { number: 9103, name: 'metrics' }] }),
+      "workload 'test/web', sidecar 's': two ports are named 'metrics'. Fix: give each port of the sidecar its own name."],
+    // Found by the property-based tests: the API server refuses these names.
+    ['sidecar env name', (c, w) => new Sidecar(c, 's', { workload: w, image: IMAGE, envVariables: { 'LOG\nLEVEL': kplus.EnvValue.fromValue('x') } }),
+      'workload \'test/web\', sidecar \'s\': "LOG\\nLEVEL" is not a valid environment variable name. Fix: use letters, digits, \'_\', \'-\' and \'.\', not starting with a digit (the API server refuses other names).'],
+    // Found by the property-based tests: a user's memory emptyDir reached the pod without a limit.
+    ['unlimited memory emptyDir', (c, w) => new Sidecar(c, 's', {
+      workload: w,
+      image: IMAGE,
+      sharedVolumes: [{ volume: kplus.Volume.fromEmptyDir(c, 'v', 'shm', { medium: kplus.EmptyDirMedium.MEMORY }), path: '/dev/shm' }],
+    }), "workload 'test/web', sidecar 's': shared volume 'shm' is a memory-backed emptyDir without a size limit. Fix: give it a sizeLimit (Volume.fromEmptyDir(scope, id, name, { medium: EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(64) }))."],
   ];
 
   test.each(cases)('%s', (_label, build, message) => {

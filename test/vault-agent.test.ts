@@ -448,6 +448,60 @@ describe('errors', () => {
     expect(() => vault(chart, {}, web)).toThrow(`${W}: the pod already has a container named 'vault-agent'. Fix: give this sidecar another name with the 'name' prop.`);
   });
 
+  // Found by the property-based tests: the agent reused the pod's volume of that name,
+  // and rendered the secrets to disk, into a volume the app mounted read-write.
+  test('a volume of the pod already has the secrets volume\'s name', () => {
+    // GIVEN another sidecar that shares a disk-backed volume named 'vault-agent-secrets'
+    const chart = newChart();
+    const web = webDeployment(chart);
+    new Sidecar(chart, 'cache', {
+      workload: web,
+      image: 'rclone/rclone:1.68.2',
+      sharedVolumes: [{ volume: kplus.Volume.fromEmptyDir(chart, 'vol', 'vault-agent-secrets'), path: '/cache' }],
+    });
+    // WHEN / THEN
+    expect(() => vault(chart, {}, web)).toThrow(`${W}: the pod already has a volume named 'vault-agent-secrets', where the secrets would be rendered. Fix: give the Vault Agent sidecar another 'name', or that volume another name.`);
+  });
+
+  // Found by the property-based tests: a sidecar sharing a volume of the same name
+  // reused the agent's secrets volume and mounted it read-write into the app.
+  test('another sidecar or the app mounts the secrets read-write', () => {
+    // GIVEN the agent, then a sidecar that shares 'vault-agent-secrets' read-write
+    const chart = newChart();
+    const web = webDeployment(chart);
+    vault(chart, {}, web);
+    new Sidecar(chart, 'cache', {
+      workload: web,
+      image: 'rclone/rclone:1.68.2',
+      sharedVolumes: [{ volume: kplus.Volume.fromEmptyDir(chart, 'vol', 'vault-agent-secrets'), path: '/cache' }],
+    });
+    // WHEN / THEN
+    const fix = 'Fix: mount it read-only (readOnly, appReadOnly), or share a volume of another name.';
+    expect(() => synth(chart)).toThrow(`${W}: sidecar 'cache' mounts the secrets volume 'vault-agent-secrets' read-write, so it could change the secrets. ${fix}`);
+    expect(() => synth(chart)).toThrow(`${W}: sidecar 'cache' (for the app) mounts the secrets volume 'vault-agent-secrets' read-write, so it could change the secrets. ${fix}`);
+  });
+
+  test('the app mounts the secrets volume read-write itself', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const { sidecar } = vault(chart, {}, web);
+    web.containers[0].mount('/secrets', sidecar.secretsVolume);
+    expect(() => synth(chart)).toThrow(`${W}: container 'app' mounts the secrets volume 'vault-agent-secrets' read-write, so it could change the secrets.`);
+  });
+
+  test('read-only readers of the secrets are fine', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const { sidecar } = vault(chart, {}, web);
+    new Sidecar(chart, 'reader', {
+      workload: web,
+      image: 'rclone/rclone:1.68.2',
+      sharedVolumes: [{ volume: sidecar.secretsVolume, path: '/secrets', readOnly: true, appReadOnly: true }],
+    });
+    web.containers[0].mount('/more-secrets', sidecar.secretsVolume, { readOnly: true });
+    expect(() => synth(chart)).not.toThrow();
+  });
+
   test('the pod-wide checks apply: the app on the metrics port', () => {
     const chart = newChart();
     const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8201 }] });
