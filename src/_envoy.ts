@@ -1,4 +1,5 @@
 import { stringify } from 'yaml';
+import { TextCache } from './_memo';
 
 /**
  * Internal: the Envoy bootstrap and the admin-client scripts of EnvoySidecar.
@@ -123,9 +124,15 @@ export function bootstrapObject(spec: BootstrapSpec): object {
   };
 }
 
-/** The bootstrap as YAML (rendered by the yaml library, never by string templates). */
+const bootstraps = new TextCache<string>();
+
+/**
+ * The bootstrap as YAML (rendered by the yaml library, never by string templates).
+ * Each distinct spec is rendered once per process: pods with the same ports and
+ * upstreams share one bootstrap.
+ */
 export function renderBootstrap(spec: BootstrapSpec): string {
-  return stringify(bootstrapObject(spec), { lineWidth: 0, aliasDuplicateObjects: false });
+  return bootstraps.get(JSON.stringify(spec), () => stringify(bootstrapObject(spec), { lineWidth: 0, aliasDuplicateObjects: false }));
 }
 
 /**

@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ConfError, ConfSection, confKeyProblem, confValueProblem, onOff, printable, renderConf } from './_fluent-bit-conf';
+import { TextCache } from './_memo';
 import { dnsLabelFrom, isPortNumber, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
@@ -982,8 +983,8 @@ export class FluentBitSidecar extends Sidecar {
     let fluentBitConf = '';
     let parsersConf = '';
     try {
-      fluentBitConf = renderConf(sections);
-      parsersConf = renderConf(parsers);
+      fluentBitConf = renderedConf(sections);
+      parsersConf = renderedConf(parsers);
     } catch (e) {
       if (!(e instanceof ConfError)) throw e;
       fail(`the generated configuration has an invalid line (${e.message})`, 'correct the value that ends up in that line');
@@ -1046,6 +1047,13 @@ export class FluentBitSidecar extends Sidecar {
       readOnly: true,
     });
   }
+}
+
+const confs = new TextCache<string>();
+
+/** A config file, rendered once per process for each distinct content (pods with the same props share it). */
+function renderedConf(sections: ConfSection[]): string {
+  return confs.get(JSON.stringify(sections), () => renderConf(sections));
 }
 
 function wholeSeconds(d: Duration, prop: string, fail: (problem: string, fix: string) => never): number {

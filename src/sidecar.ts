@@ -2,6 +2,7 @@ import { createHash } from 'crypto';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
+import { TextCache } from './_memo';
 import { AppMount, runsToCompletion } from './_pod';
 import { resourceProblems } from './_resources';
 import { dnsLabelFrom, isDnsLabel, isPortName, isPortNumber, sidecarError } from './_util';
@@ -10,6 +11,7 @@ import { SidecarProfile } from './profile';
 
 const DEFAULT_MODE = Symbol.for('cdk8s-sidecars.defaultMode');
 const SIDECAR = Symbol.for('cdk8s-sidecars.Sidecar');
+const ROLLOUT_DIGESTS = new TextCache<string>(1024);
 
 /**
  * How a sidecar is put into the pod.
@@ -597,11 +599,10 @@ export class Sidecar extends Construct {
    * @returns the digest
    */
   protected rollOnConfigChange(files: { [name: string]: string }): string {
-    const hash = createHash('sha256');
-    for (const name of Object.keys(files).sort()) {
-      hash.update(name).update('\0').update(files[name]).update('\0');
-    }
-    const digest = hash.digest('hex').slice(0, 16);
+    // The digest's input: each file's name and content, NUL-terminated, by name.
+    // Pods with the same config share one digest, computed once per process.
+    const input = Object.keys(files).sort().map(name => `${name}\0${files[name]}\0`).join('');
+    const digest = ROLLOUT_DIGESTS.get(input, () => createHash('sha256').update(input).digest('hex').slice(0, 16));
     // The key's name part is the container name, a DNS label: always a valid key.
     this.workload.podMetadata.addAnnotation(`config.cdk8s-sidecars.io/${this.name}`, digest);
     return digest;

@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { attr, block, HclEntry, HclValueError, renderHcl } from './_hcl';
+import { TextCache } from './_memo';
 import { runsToCompletion } from './_pod';
 import { serviceAccountTokenVolume } from './_projected';
 import { resourceProblems } from './_resources';
@@ -598,7 +599,14 @@ function isVaultPath(path: unknown): path is string {
   return typeof path === 'string' && VAULT_PATH.test(path) && !path.split('/').some(p => p === '.' || p === '..');
 }
 
+const addresses = new TextCache<string | null>();
+
+/** The Vault address as `scheme://host[:port]`, or undefined when it is not one (parsed once per distinct address). */
 function normalizeAddress(address: string): string | undefined {
+  return addresses.get(address, () => parseAddress(address) ?? null) ?? undefined;
+}
+
+function parseAddress(address: string): string | undefined {
   let url: URL;
   try {
     url = new URL(address);
@@ -631,7 +639,14 @@ interface ConfigInput {
   readonly metricsPort: number;
 }
 
+const configs = new TextCache<string>();
+
+/** The agent configuration, rendered once per process for each distinct input (pods with the same props share it). */
 function renderConfig(fail: (problem: string, fix: string) => never, c: ConfigInput): string {
+  return configs.get(JSON.stringify(c), () => renderConfigText(fail, c));
+}
+
+function renderConfigText(fail: (problem: string, fix: string) => never, c: ConfigInput): string {
   const entries: HclEntry[] = [];
   if (c.once) entries.push(attr('exit_after_auth', true));
   entries.push(block('vault', [], [

@@ -774,8 +774,8 @@ describe('config injection', () => {
     const chart = newChart();
     const web = webDeployment(chart);
     try {
-      // WHEN / THEN
-      expect(() => new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [forward()] })).toThrow(err(
+      // WHEN / THEN (a host no other test uses: each distinct config is rendered once per process)
+      expect(() => new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [FluentBitOutput.forward({ host: 'renderer-refuses.logging' })] })).toThrow(err(
         'the generated configuration has an invalid line ([OUTPUT] Host: \'x\\ny\' contains a line break or another control character)',
         'correct the value that ends up in that line'));
     } finally {
