@@ -657,8 +657,9 @@ describe('random pods with random sidecars', () => {
   test('wild values (bad names, ports, paths, durations, injection attempts) never crash', async () => {
     // GIVEN the same, with every field now and then invalid or hostile
     // WHEN / THEN (in runProperty)
-    const succeeded = await runProperty(true, NUM_RUNS);
-    expect(succeeded).toBeGreaterThan(0);
+    // Most of these cases fail (as they should) with a library error; the happy path is
+    // the other two properties' job, so no minimum number of successes is asked here.
+    await runProperty(true, NUM_RUNS);
   }, TIMEOUT);
 
   test('a hostile value now and then, deep in an otherwise plausible case, never crashes', async () => {
