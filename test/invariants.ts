@@ -4,9 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { parse as parseYaml, stringify } from 'yaml';
 import { Sidecar, SidecarPlacement, VaultAgentSidecar } from '../src';
 import { podSpec, validateObject } from './util';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parser: promqlParser } = require('@prometheus-io/lezer-promql');
+import { promqlProblem } from '../src/_promql';
 
 /**
  * Invariants every synthesized app must hold, whatever the user configured, and
@@ -37,21 +35,13 @@ export function notALibraryError(e: unknown): string | undefined {
   return undefined;
 }
 
-/** Why `expr` does not parse as PromQL (Prometheus's own lezer grammar), or undefined. */
+/**
+ * Why `expr` does not parse as PromQL, or undefined: the library's own check, which is
+ * Prometheus's lezer grammar (src/_promql.ts), so the rendered rules are checked with
+ * the grammar whatever the library decided at synth.
+ */
 export function promqlSyntaxError(expr: string): string | undefined {
-  if (expr.trim() === '') return 'empty expression';
-  let at: number | undefined;
-  promqlParser.parse(expr).iterate({
-    enter: (node: { type: { isError: boolean }; from: number }) => {
-      if (at !== undefined) return false;
-      if (node.type.isError) {
-        at = node.from;
-        return false;
-      }
-      return undefined;
-    },
-  });
-  return at === undefined ? undefined : `syntax error at ${at} in ${JSON.stringify(expr)}`;
+  return promqlProblem(expr);
 }
 
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
