@@ -1,3 +1,4 @@
+import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 
 /**
@@ -41,4 +42,9 @@ export function dnsLabelFrom(base: string, suffix: string): string {
     .replace(/-+/g, '-')
     .replace(/^-|-$/g, '');
   return slug.slice(0, 63).replace(/-$/, '');
+}
+
+/** `<number>/<protocol>`: what two containers of one pod may not both listen on. */
+export function portKey(port: kplus.ContainerPort): string {
+  return `${port.number}/${port.protocol ?? kplus.Protocol.TCP}`;
 }

@@ -2,7 +2,7 @@ import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { applyContainerOrder, podSpecPointer, runsToCompletion } from './_pod';
-import { sidecarError } from './_util';
+import { portKey, sidecarError } from './_util';
 import type { Sidecar } from './sidecar';
 import { SidecarPlacement } from './sidecar';
 
@@ -267,7 +267,7 @@ export class PodSidecars extends Construct {
     const seen = new Map<string, kplus.Container>();
     for (const c of running) {
       for (const p of c.ports) {
-        const key = `${p.number}/${p.protocol ?? kplus.Protocol.TCP}`;
+        const key = portKey(p);
         const other = seen.get(key);
         if (other === undefined) {
           seen.set(key, c);

@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { TextCache } from './_memo';
 import { AppMount, runsToCompletion } from './_pod';
 import { resourceProblems } from './_resources';
-import { dnsLabelFrom, isDnsLabel, isPortName, isPortNumber, sidecarError } from './_util';
+import { dnsLabelFrom, isDnsLabel, isPortName, isPortNumber, portKey, sidecarError } from './_util';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 
@@ -502,9 +502,8 @@ export class Sidecar extends Construct {
       if (port.name !== undefined && !isPortName(port.name)) {
         fail(`port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
       }
-      const key = (p: kplus.ContainerPort) => `${p.number}/${p.protocol ?? kplus.Protocol.TCP}`;
-      if (ports.slice(0, i).some(p => key(p) === key(port))) {
-        fail(`port ${key(port)} is listed twice`, 'list each port of the sidecar once');
+      if (ports.slice(0, i).some(p => portKey(p) === portKey(port))) {
+        fail(`port ${portKey(port)} is listed twice`, 'list each port of the sidecar once');
       }
       if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
         fail(`two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
