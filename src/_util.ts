@@ -48,3 +48,8 @@ export function dnsLabelFrom(base: string, suffix: string): string {
 export function portKey(port: kplus.ContainerPort): string {
   return `${port.number}/${port.protocol ?? kplus.Protocol.TCP}`;
 }
+
+/** True when `image` names an exact tag or digest (not `latest`, not untagged). */
+export function isPinnedImage(image: string | undefined): boolean {
+  return !!image && !/:latest$/.test(image) && /[:@]/.test(image.split('/').pop()!);
+}

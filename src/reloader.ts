@@ -168,17 +168,17 @@ export class ReloaderSidecar extends Sidecar {
     }
 
     const watched = [
-      ...configMaps.map(cm => ({ kind: 'configmap', name: cm.name, source: cm as kplus.IConfigMap | kplus.ISecret })),
-      ...secrets.map(s => ({ kind: 'secret', name: s.name, source: s as kplus.IConfigMap | kplus.ISecret })),
+      ...configMaps.map(cm => ({ kind: 'configmap', label: 'ConfigMap', name: cm.name, source: cm as kplus.IConfigMap | kplus.ISecret })),
+      ...secrets.map(s => ({ kind: 'secret', label: 'Secret', name: s.name, source: s as kplus.IConfigMap | kplus.ISecret })),
     ];
     const seen = new Set<string>();
     for (const w of watched) {
       if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(w.name) || w.name.length > 253) {
-        fail(`'${w.name}' is not a valid ${w.kind === 'configmap' ? 'ConfigMap' : 'Secret'} name`, 'watch ConfigMaps and Secrets by their Kubernetes names (lower-case letters, digits, \'-\' and \'.\')');
+        fail(`'${w.name}' is not a valid ${w.label} name`, 'watch ConfigMaps and Secrets by their Kubernetes names (lower-case letters, digits, \'-\' and \'.\')');
       }
       const key = `${w.kind}/${w.name}`;
       if (seen.has(key)) {
-        fail(`${w.kind === 'configmap' ? 'ConfigMap' : 'Secret'} '${w.name}' is watched twice`, 'list each ConfigMap and Secret once');
+        fail(`${w.label} '${w.name}' is watched twice`, 'list each ConfigMap and Secret once');
       }
       seen.add(key);
     }
@@ -238,22 +238,23 @@ export class ReloaderSidecar extends Sidecar {
 
     // Watched content may also reach the pod through volumes of the user's own,
     // under other names: a subPath mount of those never sees updates either.
-    this.node.addValidation({ validate: () => this.subPathProblems(watched.map(w => ({ kind: w.kind, name: w.name }))) });
+    this.node.addValidation({ validate: () => this.subPathProblems(watched) });
   }
 
-  private subPathProblems(watched: { kind: string; name: string }[]): string[] {
+  private subPathProblems(watched: { kind: string; label: string; name: string }[]): string[] {
     const problems: string[] = [];
     for (const c of [...this.workload.initContainers, ...this.workload.containers]) {
       for (const m of c.mounts) {
         if (m.subPath === undefined && m.subPathExpr === undefined) continue;
         if (this.watchedVolumes.includes(m.volume)) continue; // reported by PodSidecars
-        const spec = (m.volume as any)._toKube?.() ?? {};
+        const spec = m.volume._toKube();
         const ref = spec.configMap?.name !== undefined
           ? { kind: 'configmap', name: spec.configMap.name }
           : spec.secret?.secretName !== undefined ? { kind: 'secret', name: spec.secret.secretName } : undefined;
-        if (ref !== undefined && watched.some(w => w.kind === ref.kind && w.name === ref.name)) {
+        const hit = ref === undefined ? undefined : watched.find(w => w.kind === ref.kind && w.name === ref.name);
+        if (hit !== undefined) {
           problems.push(sidecarError(this.workload, this.name,
-            `container '${c.name}' mounts watched ${ref.kind === 'configmap' ? 'ConfigMap' : 'Secret'} '${ref.name}' (volume '${m.volume.name}') with a subPath, and subPath mounts never see updates`,
+            `container '${c.name}' mounts watched ${hit.label} '${hit.name}' (volume '${m.volume.name}') with a subPath, and subPath mounts never see updates`,
             'mount the whole volume (no subPath) at a directory of its own, or read the file from the reloader-shared mount'));
         }
       }

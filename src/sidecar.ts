@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { TextCache } from './_memo';
 import { AppMount, runsToCompletion } from './_pod';
 import { resourceProblems } from './_resources';
-import { dnsLabelFrom, isDnsLabel, isPortName, isPortNumber, portKey, sidecarError } from './_util';
+import { dnsLabelFrom, isDnsLabel, isPinnedImage, isPortName, isPortNumber, portKey, sidecarError } from './_util';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 
@@ -451,7 +451,7 @@ export class Sidecar extends Construct {
     if (taken) {
       fail(`the pod already has a container named '${name}'`, 'give this sidecar another name with the \'name\' prop');
     }
-    if (!props.image || /:latest$/.test(props.image) || !/[:@]/.test(props.image.split('/').pop()!)) {
+    if (!isPinnedImage(props.image)) {
       fail(`image '${props.image}' is not pinned`, 'use an exact tag or digest, never \'latest\' or no tag');
     }
 
@@ -623,7 +623,7 @@ export class Sidecar extends Construct {
     this.checkPath(options.path, 'path');
     const volume = PodSidecars.of(this.workload)._shareVolume(options.volume);
     // A memory-backed emptyDir without a limit can fill the node's memory.
-    const emptyDir = (volume as any)._toKube?.()?.emptyDir;
+    const emptyDir = volume._toKube().emptyDir;
     if (emptyDir?.medium === kplus.EmptyDirMedium.MEMORY && emptyDir.sizeLimit === undefined) {
       throw new Error(sidecarError(this.workload, this.name, `shared volume '${volume.name}' is a memory-backed emptyDir without a size limit`, 'give it a sizeLimit (Volume.fromEmptyDir(scope, id, name, { medium: EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(64) }))'));
     }

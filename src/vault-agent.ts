@@ -6,7 +6,7 @@ import { TextCache } from './_memo';
 import { runsToCompletion } from './_pod';
 import { serviceAccountTokenVolume } from './_projected';
 import { resourceProblems } from './_resources';
-import { dnsLabelFrom, sidecarError } from './_util';
+import { dnsLabelFrom, isPinnedImage, sidecarError } from './_util';
 import { SidecarImages } from './images';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
@@ -287,12 +287,9 @@ export class VaultAgentSidecar extends Sidecar {
       templates,
       metricsPort,
     });
-    if (oneShot) {
-      data[INIT_CONFIG] = config(true);
-    } else {
-      data[MAIN_CONFIG] = config(false);
-      if (this.mode === SidecarMode.LEGACY) data[INIT_CONFIG] = config(true);
-    }
+    // A one-shot agent (LEGACY on a Job) has only the render-once config.
+    if (!oneShot) data[MAIN_CONFIG] = config(false);
+    if (this.mode === SidecarMode.LEGACY) data[INIT_CONFIG] = config(true);
     this.configMap = new kplus.ConfigMap(this, 'Resource', { data });
     // The agent reads its config and templates at start: a change rolls the pods.
     this.rollOnConfigChange(data);
@@ -468,7 +465,7 @@ export class VaultAgentInjector extends Construct {
       fail(`gid ${group} is not valid`, 'pass a non-negative integer as \'group\'');
     }
     const image = props.image ?? SidecarImages.VAULT;
-    if (!image || /:latest$/.test(image) || !/[:@]/.test(image.split('/').pop()!)) {
+    if (!isPinnedImage(image)) {
       fail(`image '${image}' is not pinned`, 'use an exact tag or digest, never \'latest\' or no tag');
     }
 
