@@ -1,3 +1,4 @@
+import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 
@@ -52,4 +53,14 @@ export function portKey(port: kplus.ContainerPort): string {
 /** True when `image` names an exact tag or digest (not `latest`, not untagged). */
 export function isPinnedImage(image: string | undefined): boolean {
   return !!image && !/:latest$/.test(image) && /[:@]/.test(image.split('/').pop()!);
+}
+
+/** The duration in whole seconds, or undefined when it is fractional or negative. */
+export function wholeSeconds(duration: Duration): number | undefined {
+  try {
+    const seconds = duration.toSeconds();
+    return seconds >= 0 ? seconds : undefined;
+  } catch {
+    return undefined;
+  }
 }

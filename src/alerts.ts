@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ALERTS, AlertDefinition, AlertTarget, targetsOf } from './_alert-rules';
 import { promqlProblem } from './_promql';
-import { isDnsLabel } from './_util';
+import { isDnsLabel, wholeSeconds } from './_util';
 import * as mon from './imports/monitoring.coreos.com';
 import { Sidecar, SidecarPlacement } from './sidecar';
 
@@ -425,13 +425,8 @@ export class SidecarAlerts extends Construct {
   }
 
   private duration(d: Duration, what: string): number {
-    let seconds: number | undefined;
-    try {
-      seconds = d.toSeconds();
-    } catch {
-      seconds = undefined;
-    }
-    if (seconds === undefined || !Number.isInteger(seconds) || seconds < 0) {
+    const seconds = wholeSeconds(d);
+    if (seconds === undefined) {
       this.fail(`${what} is not a whole, non-negative number of seconds`, 'pass e.g. Duration.minutes(5)');
     }
     return seconds!;

@@ -2,13 +2,12 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { drainCommand, renderBootstrap, RESERVED_CLUSTERS, ResolvedUpstream, waitReadyCommand } from './_envoy';
-import { dnsLabelFrom, isPortNumber, sidecarError } from './_util';
+import { dnsLabelFrom, isDnsLabel, isPortNumber, sidecarError, wholeSeconds } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
 import { Sidecar, SidecarKind, SidecarOptions } from './sidecar';
 
 const CLUSTER_NAME = /^[a-z0-9]([a-z0-9_-]{0,58}[a-z0-9])?$/;
-const HOST_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/i;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const NO_PROXY_ENTRY = /^[A-Za-z0-9.*:/_-]+$/;
 const CONFIG_DIR = '/etc/envoy';
@@ -437,19 +436,11 @@ export class EnvoySidecar extends Sidecar {
   }
 }
 
-function wholeSeconds(duration: Duration): number | undefined {
-  try {
-    const seconds = duration.toSeconds();
-    return seconds >= 0 ? seconds : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function isHost(host: string): boolean {
   if (IPV4.test(host)) return true;
   if (host.length > 253 || /^\d+(\.\d+)*$/.test(host)) return false;
-  return host.split('.').every(label => HOST_LABEL.test(label));
+  return host.split('.').every(label => isDnsLabel(label.toLowerCase()));
 }
 
 function isDomain(domain: string): boolean {

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ConfError, ConfSection, confKeyProblem, confValueProblem, onOff, printable, renderConf } from './_fluent-bit-conf';
 import { TextCache } from './_memo';
-import { dnsLabelFrom, isPortNumber, sidecarError } from './_util';
+import { dnsLabelFrom, isPortNumber, sidecarError, wholeSeconds } from './_util';
 import { SidecarImages } from './images';
 import { SidecarProfile } from './profile';
 import { Sidecar, SidecarKind, SidecarOptions } from './sidecar';
@@ -875,9 +875,9 @@ export class FluentBitSidecar extends Sidecar {
       throw new Error(sidecarError(workload, name, problem, fix));
     };
 
-    const flush = wholeSeconds(props.flush ?? Duration.seconds(1), 'flush', fail);
-    const grace = wholeSeconds(props.grace ?? Duration.seconds(5), 'grace', fail);
-    const refresh = wholeSeconds(props.refreshInterval ?? Duration.seconds(5), 'refreshInterval', fail);
+    const flush = positiveSeconds(props.flush ?? Duration.seconds(1), 'flush', fail);
+    const grace = positiveSeconds(props.grace ?? Duration.seconds(5), 'grace', fail);
+    const refresh = positiveSeconds(props.refreshInterval ?? Duration.seconds(5), 'refreshInterval', fail);
     const httpPort = props.httpPort ?? 2020;
     if (!isPortNumber(httpPort)) {
       fail(`httpPort ${httpPort} is not a valid port number`, 'use an integer from 1 to 65535');
@@ -910,9 +910,8 @@ export class FluentBitSidecar extends Sidecar {
       fail(`clusterName '${printable(props.clusterName)}' is not valid`, 'use letters, digits, \'_\', \'.\' and \'-\'');
     }
 
-    const parsers = parserSections(props.parsers ?? [], fail);
+    const { sections: parsers, names: parserNames } = parserSections(props.parsers ?? [], fail);
     const parser = props.parser ?? 'json';
-    const parserNames = parsers.map(p => p.entries[0][1]);
     if ((props.parseLogs ?? true) && !parserNames.includes(parser)) {
       fail(`parser '${printable(parser)}' is not defined`, `use one of ${parserNames.map(p => `'${p}'`).join(', ')}, or add it to 'parsers'`);
     }
@@ -1056,13 +1055,8 @@ function renderedConf(sections: ConfSection[]): string {
   return confs.get(JSON.stringify(sections), () => renderConf(sections));
 }
 
-function wholeSeconds(d: Duration, prop: string, fail: (problem: string, fix: string) => never): number {
-  let seconds: number | undefined;
-  try {
-    seconds = d.toSeconds();
-  } catch {
-    seconds = undefined;
-  }
+function positiveSeconds(d: Duration, prop: string, fail: (problem: string, fix: string) => never): number {
+  const seconds = wholeSeconds(d);
   if (seconds === undefined || seconds < 1) {
     fail(`${prop} is not a whole number of seconds, 1 or more`, `pass e.g. Duration.seconds(5) as '${prop}'`);
   }
@@ -1082,7 +1076,7 @@ function mebibytes(s: Size, prop: string, fail: (problem: string, fix: string) =
   return mib!;
 }
 
-function parserSections(user: FluentBitParser[], fail: (problem: string, fix: string) => never): ConfSection[] {
+function parserSections(user: FluentBitParser[], fail: (problem: string, fix: string) => never): { sections: ConfSection[]; names: string[] } {
   const sections: ConfSection[] = [
     {
       name: 'PARSER',
@@ -1125,5 +1119,5 @@ function parserSections(user: FluentBitParser[], fail: (problem: string, fix: st
     }
     sections.push({ name: 'PARSER', entries });
   }
-  return sections;
+  return { sections, names };
 }

@@ -2,7 +2,7 @@ import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { applyContainerOrder, podSpecPointer, runsToCompletion } from './_pod';
-import { portKey, sidecarError } from './_util';
+import { portKey, sidecarError, wholeSeconds } from './_util';
 import type { Sidecar } from './sidecar';
 import { SidecarPlacement } from './sidecar';
 
@@ -67,16 +67,14 @@ export class PodSidecars extends Construct {
    * The pod's app containers: every container that is not a sidecar.
    */
   public get appContainers(): kplus.Container[] {
-    const ours = new Set(this.registered.map(s => s.container));
-    return this.workload.containers.filter(c => !ours.has(c));
+    return this.notSidecars(this.workload.containers);
   }
 
   /**
    * The workload's own init containers: every init container that is not a sidecar.
    */
   public get ownInitContainers(): kplus.Container[] {
-    const ours = new Set(this.registered.map(s => s.container));
-    return this.workload.initContainers.filter(c => !ours.has(c));
+    return this.notSidecars(this.workload.initContainers);
   }
 
   /**
@@ -135,6 +133,11 @@ export class PodSidecars extends Construct {
     return volume;
   }
 
+  private notSidecars(containers: kplus.Container[]): kplus.Container[] {
+    const ours = new Set(this.registered.map(s => s.container));
+    return containers.filter(c => !ours.has(c));
+  }
+
   private inStartOrder(): Sidecar[] {
     const index = new Map(this.registered.map((s, i) => [s, i]));
     return [...this.registered].sort((a, b) => (a.startRank - b.startRank) || (index.get(a)! - index.get(b)!));
@@ -152,13 +155,8 @@ export class PodSidecars extends Construct {
   }
 
   private wholeSeconds(duration: Duration, method: string): number {
-    let seconds: number | undefined;
-    try {
-      seconds = duration.toSeconds();
-    } catch {
-      seconds = undefined;
-    }
-    if (seconds === undefined || seconds < 0) {
+    const seconds = wholeSeconds(duration);
+    if (seconds === undefined) {
       throw new Error(sidecarError(this.workload, undefined, `${method}() needs a whole, non-negative number of seconds`, 'pass e.g. Duration.seconds(30)'));
     }
     return seconds;
@@ -240,12 +238,12 @@ export class PodSidecars extends Construct {
     applyContainerOrder(w,
       [
         ...inInit.filter(s => s.beforeInitContainers).map(s => s.container),
-        ...w.initContainers.filter(c => !ours.has(c)),
+        ...ownInits,
         ...inInit.filter(s => !s.beforeInitContainers).map(s => s.container),
       ],
       [
         ...ordered.filter(s => s.placement === SidecarPlacement.CONTAINER).map(s => s.container),
-        ...w.containers.filter(c => !ours.has(c)),
+        ...apps,
       ],
     );
 
@@ -280,24 +278,25 @@ export class PodSidecars extends Construct {
     }
 
     // Volumes: one volume per name, and no subPath on content that must see updates.
-    const volumes = new Map<string, kplus.Volume>();
+    // The pod's volume of each name is the first one seen (pod volumes, then mounts).
+    const volumes = this.podVolumes();
     const mountedBy = new Map<string, string>();
     const clashes = new Set<string>();
-    for (const v of w.volumes) volumes.set(v.name, v);
     for (const c of [...w.initContainers, ...w.containers]) {
       for (const m of c.mounts) {
         const v = volumes.get(m.volume.name);
-        if (v !== undefined && v !== m.volume && this.shared.get(m.volume.name) !== undefined) {
-          fail(undefined, `container '${c.name}' mounts a second volume named '${m.volume.name}', a name a sidecar shares`, `mount the pod's existing '${m.volume.name}' volume, or give the other volume another name`);
-        } else if (v !== undefined && v !== m.volume && !clashes.has(m.volume.name)) {
-          // cdk8s-plus would fail to render the pod: two volumes with one name.
-          clashes.add(m.volume.name);
-          const other = mountedBy.get(m.volume.name);
-          fail(ours.has(c) ? c.name : undefined, `container '${c.name}' mounts a volume named '${m.volume.name}', and ${other === undefined ? 'the pod has' : `container '${other}' mounts`} a different volume of that name`,
-            'give one of the volumes another name (a sidecar names its own volumes after its container name, set with its \'name\' prop)');
+        if (v !== m.volume) {
+          if (this.shared.has(m.volume.name)) {
+            fail(undefined, `container '${c.name}' mounts a second volume named '${m.volume.name}', a name a sidecar shares`, `mount the pod's existing '${m.volume.name}' volume, or give the other volume another name`);
+          } else if (!clashes.has(m.volume.name)) {
+            // cdk8s-plus would fail to render the pod: two volumes with one name.
+            clashes.add(m.volume.name);
+            const other = mountedBy.get(m.volume.name);
+            fail(ours.has(c) ? c.name : undefined, `container '${c.name}' mounts a volume named '${m.volume.name}', and ${other === undefined ? 'the pod has' : `container '${other}' mounts`} a different volume of that name`,
+              'give one of the volumes another name (a sidecar names its own volumes after its container name, set with its \'name\' prop)');
+          }
         }
         if (!mountedBy.has(m.volume.name)) mountedBy.set(m.volume.name, c.name);
-        volumes.set(m.volume.name, v ?? m.volume);
         if ((m.subPath !== undefined || m.subPathExpr !== undefined) && this.shared.has(m.volume.name)) {
           fail(undefined, `container '${c.name}' mounts shared volume '${m.volume.name}' with a subPath, and subPath mounts never see updates`, 'mount the whole volume (no subPath) at a directory of its own');
         }

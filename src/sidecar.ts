@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { TextCache } from './_memo';
 import { AppMount, runsToCompletion } from './_pod';
 import { resourceProblems } from './_resources';
-import { dnsLabelFrom, isDnsLabel, isPinnedImage, isPortName, isPortNumber, portKey, sidecarError } from './_util';
+import { dnsLabelFrom, isDnsLabel, isPinnedImage, isPortName, isPortNumber, portKey, sidecarError, wholeSeconds } from './_util';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 
@@ -479,13 +479,7 @@ export class Sidecar extends Construct {
     this.appContainerNames = props.appContainers ? [...props.appContainers] : undefined;
 
     this.shutdownBudget = props.shutdownBudget ?? Duration.seconds(0);
-    let budget: number | undefined;
-    try {
-      budget = this.shutdownBudget.toSeconds();
-    } catch {
-      budget = undefined;
-    }
-    if (budget === undefined || budget < 0) {
+    if (wholeSeconds(this.shutdownBudget) === undefined) {
       fail('the shutdown budget is not a whole, non-negative number of seconds', 'pass e.g. Duration.seconds(10) as \'shutdownBudget\'');
     }
 
