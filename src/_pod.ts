@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
+import { sidecarError } from './_util';
 
 /**
  * Internal knowledge of cdk8s-plus-28 pods. Nothing here is exported from the package.
@@ -54,7 +55,7 @@ interface PodContainerLists {
 export function applyContainerOrder(workload: kplus.AbstractPod, initContainers: kplus.Container[], containers: kplus.Container[]): void {
   const lists = workload as unknown as Partial<PodContainerLists>;
   if (!Array.isArray(lists._initContainers) || !Array.isArray(lists._containers)) {
-    throw new Error(`workload '${workload.node.path}': this cdk8s-plus-28 release keeps its containers where cdk8s-sidecars cannot order them. Fix: use cdk8s-plus-28 2.5.x, the range this library supports.`);
+    throw new Error(sidecarError(workload, undefined, 'this cdk8s-plus-28 release keeps its containers where cdk8s-sidecars cannot order them', 'use cdk8s-plus-28 2.5.x, the range this library supports'));
   }
   reorder(lists._initContainers, initContainers);
   reorder(lists._containers, containers);

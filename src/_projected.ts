@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { libraryError } from './_util';
 
 /**
  * Internal: a projected service-account token volume. Nothing here is exported
@@ -41,7 +42,7 @@ export function serviceAccountTokenVolume(scope: Construct, id: string, options:
   });
   const rendered = volume._toKube() as any;
   if (volume.name !== options.name || rendered?.projected?.sources?.[0]?.serviceAccountToken?.path !== options.path) {
-    throw new Error(`'${scope.node.path}': this cdk8s-plus-28 release builds volumes in a way cdk8s-sidecars does not know. Fix: use cdk8s-plus-28 2.5.x, the range this library supports.`);
+    throw new Error(libraryError(`'${scope.node.path}'`, 'this cdk8s-plus-28 release builds volumes in a way cdk8s-sidecars does not know', 'use cdk8s-plus-28 2.5.x, the range this library supports'));
   }
   return volume;
 }

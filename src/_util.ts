@@ -10,14 +10,19 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /**
- * The one format of every error this library raises: who (workload, sidecar),
- * what is wrong, and how to fix it.
+ * The one format of every error this library raises: who, what is wrong, and how
+ * to fix it.
  */
+export function libraryError(who: string, problem: string, fix: string): string {
+  return `${who}: ${problem}. Fix: ${fix}.`;
+}
+
+/** An error about a workload and, where one is involved, one of its sidecars. */
 export function sidecarError(workload: IConstruct, sidecar: string | undefined, problem: string, fix: string): string {
   const who = sidecar === undefined
     ? `workload '${workload.node.path}'`
     : `workload '${workload.node.path}', sidecar '${sidecar}'`;
-  return `${who}: ${problem}. Fix: ${fix}.`;
+  return libraryError(who, problem, fix);
 }
 
 /** True when `name` is a valid DNS-1123 label (container, volume and port-less object names). */

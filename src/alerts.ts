@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ALERTS, AlertDefinition, AlertTarget, targetsOf } from './_alert-rules';
 import { promqlProblem } from './_promql';
-import { isDnsLabel, wholeSeconds } from './_util';
+import { isDnsLabel, libraryError, wholeSeconds } from './_util';
 import * as mon from './imports/monitoring.coreos.com';
 import { Sidecar, SidecarPlacement } from './sidecar';
 
@@ -469,7 +469,7 @@ export class SidecarAlerts extends Construct {
     const who = alert === undefined
       ? `alerts '${this.node.path}'`
       : `alerts '${this.node.path}', alert '${alert}'`;
-    return `${who}: ${problem}. Fix: ${fix}.`;
+    return libraryError(who, problem, fix);
   }
 
   private fail(problem: string, fix: string): never {

@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { TextCache } from './_memo';
 import { AppMount, runsToCompletion } from './_pod';
 import { resourceProblems } from './_resources';
-import { dnsLabelFrom, isDnsLabel, isPinnedImage, isPortName, isPortNumber, portKey, sidecarError, wholeSeconds } from './_util';
+import { dnsLabelFrom, isDnsLabel, isPinnedImage, isPortName, isPortNumber, libraryError, portKey, sidecarError, wholeSeconds } from './_util';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 
@@ -369,11 +369,13 @@ export class Sidecar extends Construct {
    */
   public static setDefaultMode(scope: IConstruct, mode: SidecarMode): void {
     if (!Object.values(SidecarMode).includes(mode)) {
-      throw new Error(`scope '${scope.node.path}': '${mode}' is not a sidecar mode. Fix: pass SidecarMode.NATIVE or SidecarMode.LEGACY.`);
+      throw new Error(libraryError(`scope '${scope.node.path}'`, `'${mode}' is not a sidecar mode`, 'pass SidecarMode.NATIVE or SidecarMode.LEGACY'));
     }
     const existing = scope.node.findAll().filter(Sidecar.isSidecar);
     if (existing.length > 0) {
-      throw new Error(`scope '${scope.node.path}': the default sidecar mode was set after sidecar '${existing[0].name}' was created in it (at '${existing[0].node.path}'). Fix: call Sidecar.setDefaultMode() before creating the sidecars of this scope.`);
+      throw new Error(libraryError(`scope '${scope.node.path}'`,
+        `the default sidecar mode was set after sidecar '${existing[0].name}' was created in it (at '${existing[0].node.path}')`,
+        'call Sidecar.setDefaultMode() before creating the sidecars of this scope'));
     }
     (scope as any)[DEFAULT_MODE] = mode;
   }
