@@ -35,15 +35,6 @@ export function notALibraryError(e: unknown): string | undefined {
   return undefined;
 }
 
-/**
- * Why `expr` does not parse as PromQL, or undefined: the library's own check, which is
- * Prometheus's lezer grammar (src/_promql.ts), so the rendered rules are checked with
- * the grammar whatever the library decided at synth.
- */
-export function promqlSyntaxError(expr: string): string | undefined {
-  return promqlProblem(expr);
-}
-
 const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob', 'Pod'];
 const FLUENT_BIT_SECTIONS = ['SERVICE', 'INPUT', 'FILTER', 'OUTPUT', 'PARSER'];
 
@@ -280,7 +271,8 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
   for (const rule of manifests.filter(m => m.kind === 'PrometheusRule')) {
     for (const group of rule.spec.groups) {
       for (const r of group.rules) {
-        const problem = promqlSyntaxError(String(r.expr));
+        // Prometheus's lezer grammar, through the library's check (src/_promql.ts).
+        const problem = promqlProblem(String(r.expr));
         if (problem !== undefined) fail(`PrometheusRule ${rule.metadata.name}, alert ${r.alert}`, problem);
       }
     }
