@@ -3,7 +3,7 @@ import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { parse as parseYaml, stringify } from 'yaml';
 import { Sidecar, SidecarPlacement, VaultAgentSidecar } from '../src';
-import { podSpec, validateObject } from './util';
+import { allContainers, podMetadata, podSpec, validateObject } from './util';
 import { promqlProblem } from '../src/_promql';
 
 /**
@@ -89,8 +89,7 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
 
   // The PodMonitor scrapes ports that exist, in containers that exist.
   const containers = manifests.filter(m => WORKLOAD_KINDS.includes(m.kind)).flatMap(m => {
-    const spec = podSpec(m);
-    return [...(spec.initContainers ?? []), ...spec.containers];
+    return allContainers(podSpec(m));
   });
   for (const monitor of manifests.filter(m => m.kind === 'PodMonitor')) {
     for (const e of monitor.spec.podMetricsEndpoints ?? []) {
@@ -226,9 +225,7 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
     if (mine.length > 0 && grace < budget) fail(where, `terminationGracePeriodSeconds ${grace} < ${budget} needed`);
 
     // The injector's annotations match the workload.
-    const annotations = manifest.kind === 'CronJob'
-      ? manifest.spec.jobTemplate.spec.template.metadata?.annotations
-      : manifest.kind === 'Pod' ? manifest.metadata.annotations : manifest.spec.template.metadata?.annotations;
+    const annotations = podMetadata(manifest)?.annotations;
     const prePopulate = annotations?.['vault.hashicorp.com/agent-pre-populate-only'];
     if (prePopulate !== undefined && prePopulate !== String(completes)) {
       fail(where, `agent-pre-populate-only is ${prePopulate} on a workload that ${completes ? 'completes' : 'runs forever'}`);

@@ -55,6 +55,20 @@ export function podSpec(obj: any): any {
   }
 }
 
+/** The pod's metadata in a synthesized workload manifest (a Pod's own, else its template's). */
+export function podMetadata(obj: any): any {
+  switch (obj.kind) {
+    case 'Pod': return obj.metadata;
+    case 'CronJob': return obj.spec.jobTemplate.spec.template.metadata;
+    default: return obj.spec.template.metadata;
+  }
+}
+
+/** Every container of a pod spec, init containers first. */
+export function allContainers(spec: any): any[] {
+  return [...(spec.initContainers ?? []), ...spec.containers];
+}
+
 /** The manifest of `kind` (and `name` prefix) in `manifests`. */
 export function find(manifests: any[], kind: string, namePrefix = ''): any {
   const found = manifests.filter(m => m.kind === kind && (m.metadata?.name ?? '').startsWith(namePrefix));
@@ -74,7 +88,7 @@ export function containerOrder(spec: any): string[] {
 
 /** The container named `name` of a pod spec (init or main). */
 export function container(spec: any, name: string): any {
-  const c = [...(spec.initContainers ?? []), ...spec.containers].find((x: any) => x.name === name);
+  const c = allContainers(spec).find((x: any) => x.name === name);
   if (c === undefined) throw new Error(`no container '${name}'`);
   return c;
 }
