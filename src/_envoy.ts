@@ -100,7 +100,7 @@ export function bootstrapObject(spec: BootstrapSpec): object {
         }]),
         httpListener('outbound', 'OUTBOUND', '127.0.0.1', spec.outboundPort, spec.upstreams.map(u => ({
           name: u.name,
-          domains: [...u.domains],
+          domains: u.domains,
           routes: [{ match: { prefix: '/' }, route: { cluster: u.name } }],
         })), {
           // The app sends `GET http://host/path` to a proxy set in HTTP_PROXY.

@@ -52,7 +52,7 @@ export function block(type: string, labels: string[], body: HclEntry[]): HclEntr
 /**
  * Why `value` cannot be an HCL string, or undefined when it can.
  */
-export function hclStringProblem(value: string): string | undefined {
+function hclStringProblem(value: string): string | undefined {
   if (CONTROL.test(value)) {
     return 'it contains a control character (a newline, a tab, ...)';
   }
@@ -82,11 +82,15 @@ export function renderHcl(entries: HclEntry[]): string {
 function renderBody(entries: HclEntry[], indent: string): string {
   return entries.map(e => {
     if ('attribute' in e) {
-      return `${indent}${identifier(e.attribute)} = ${renderValue(e.value, indent)}\n`;
+      return renderAttribute(e.attribute, e.value, indent);
     }
     const labels = (e.labels ?? []).map(l => ` ${hclString(l)}`).join('');
     return `${indent}${identifier(e.block)}${labels} {\n${renderBody(e.body, indent + '  ')}${indent}}\n`;
   }).join('');
+}
+
+function renderAttribute(name: string, value: HclValue, indent: string): string {
+  return `${indent}${identifier(name)} = ${renderValue(value, indent)}\n`;
 }
 
 function renderValue(value: HclValue, indent: string): string {
@@ -99,7 +103,7 @@ function renderValue(value: HclValue, indent: string): string {
     return String(value);
   }
   const inner = indent + '  ';
-  const lines = Object.entries(value).map(([k, v]) => `${inner}${identifier(k)} = ${renderValue(v, inner)}\n`);
+  const lines = Object.entries(value).map(([k, v]) => renderAttribute(k, v, inner));
   return `{\n${lines.join('')}${indent}}`;
 }
 

@@ -8,6 +8,7 @@ import { SidecarProfile } from './profile';
 import { Sidecar, SidecarKind, SidecarOptions } from './sidecar';
 
 /** The uid:gid prom/statsd-exporter runs as (`USER 65534`, nobody, on Prometheus' busybox base). */
+const METRICS_PORT_NAME = 'statsd-metrics';
 const STATSD_UID = 65534;
 const DEFAULT_NAME = 'statsd-exporter';
 const CONFIG_DIR = '/etc/statsd-exporter';
@@ -256,11 +257,11 @@ export class StatsdExporterSidecar extends Sidecar {
       image: props.image ?? SidecarImages.STATSD_EXPORTER,
       profile: SidecarProfile.METRICS_EXPORTER,
       kind: SidecarKind.STATSD_EXPORTER,
-      metrics: { portName: 'statsd-metrics', path: '/metrics' },
+      metrics: { portName: METRICS_PORT_NAME, path: '/metrics' },
       ports: [
         { name: 'statsd-udp', number: statsdPort, protocol: kplus.Protocol.UDP },
         ...(tcp ? [{ name: 'statsd-tcp', number: statsdPort, protocol: kplus.Protocol.TCP }] : []),
-        { name: 'statsd-metrics', number: metricsPort, protocol: kplus.Protocol.TCP },
+        { name: METRICS_PORT_NAME, number: metricsPort, protocol: kplus.Protocol.TCP },
       ],
       args: [
         `--statsd.listen-udp=:${statsdPort}`,
