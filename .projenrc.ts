@@ -64,6 +64,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   gitignore: ['/dist/', '/dist-package/', 'cdk8s.out/', '/bench/.build/'],
 });
 
+// Tests live under test/ only: src/**/spec.ts are sidecar specs, not tests (projen's
+// default testMatch would collect them).
+project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
+
 // examples/ and bench/ are type-checked and linted like the tests.
 for (const dir of ['examples', 'bench']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {

@@ -265,7 +265,7 @@ export const RULE_GROUPS = [
         alert: 'SidecarContainerRestarting',
         annotations: {
           description: 'Sidecar {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} restarted {{ $value | humanize }} times in the last hour.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#sidecarcontainerrestarting',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#sidecarcontainerrestarting',
           summary: 'A sidecar container restarts again and again.',
         },
         expr: 'increase(kube_pod_init_container_status_restarts_total{namespace="production", container=~"envoy|fluent-bit|vault-agent"}[1h]) > 3',
@@ -277,7 +277,7 @@ export const RULE_GROUPS = [
         alert: 'SidecarContainerCrashLooping',
         annotations: {
           description: 'Sidecar {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} keeps crashing (CrashLoopBackOff); the pod cannot work without it.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#sidecarcontainercrashlooping',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#sidecarcontainercrashlooping',
           summary: 'A sidecar container is in CrashLoopBackOff.',
         },
         expr: 'max_over_time(kube_pod_init_container_status_waiting_reason{namespace="production", container=~"envoy|fluent-bit|vault-agent", reason="CrashLoopBackOff"}[5m]) >= 1',
@@ -290,7 +290,7 @@ export const RULE_GROUPS = [
         alert: 'SidecarContainerNotReady',
         annotations: {
           description: 'Sidecar {{ $labels.container }} of running pod {{ $labels.namespace }}/{{ $labels.pod }} has not been ready for its whole alert window.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#sidecarcontainernotready',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#sidecarcontainernotready',
           summary: 'A sidecar container of a running pod is not ready.',
         },
         expr: '(kube_pod_init_container_status_ready{namespace="production", container=~"envoy|fluent-bit|vault-agent"} == 0)\nand on (namespace, pod, container) kube_pod_init_container_info{namespace="production", container=~"envoy|fluent-bit|vault-agent", restart_policy="Always"}\nand on (namespace, pod) (kube_pod_status_phase{phase="Running"} == 1)\nunless on (namespace, pod) kube_pod_deletion_timestamp',
@@ -308,7 +308,7 @@ export const RULE_GROUPS = [
         alert: 'EnvoyProxyUnhealthy',
         annotations: {
           description: 'Envoy {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} is in state {{ $value }} (1 DRAINING, 2 PRE_INITIALIZING, 3 INITIALIZING) although the pod is not being deleted.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#envoyproxyunhealthy',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#envoyproxyunhealthy',
           summary: 'An Envoy sidecar is not serving traffic (server state is not LIVE).',
         },
         expr: '(envoy_server_state{namespace="production", container="envoy"} != 0)\nunless on (namespace, pod) kube_pod_deletion_timestamp',
@@ -321,7 +321,7 @@ export const RULE_GROUPS = [
         alert: 'EnvoyUpstream5xxHigh',
         annotations: {
           description: '{{ $value | humanizePercentage }} of the requests from Envoy {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} to cluster {{ $labels.envoy_cluster_name }} fail with a 5xx response.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#envoyupstream5xxhigh',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#envoyupstream5xxhigh',
           summary: 'Too many upstream requests through an Envoy sidecar fail with 5xx.',
         },
         expr: 'sum by (namespace, pod, container, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_xx{namespace="production", container="envoy", envoy_response_code_class="5"}[5m]))\n/ sum by (namespace, pod, container, envoy_cluster_name) (rate(envoy_cluster_upstream_rq_xx{namespace="production", container="envoy"}[5m]))\n> 0.05',
@@ -334,7 +334,7 @@ export const RULE_GROUPS = [
         alert: 'EnvoyCircuitBreakerOverflow',
         annotations: {
           description: 'Envoy {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} rejected {{ $value | humanize }} requests or connections to cluster {{ $labels.envoy_cluster_name }} in 5 minutes (circuit breaker overflow).',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#envoycircuitbreakeroverflow',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#envoycircuitbreakeroverflow',
           summary: 'An Envoy sidecar rejects requests because a circuit breaker is open.',
         },
         expr: 'sum by (namespace, pod, container, envoy_cluster_name) (increase({__name__=~"envoy_cluster_upstream_(rq_pending|cx)_overflow", namespace="production", container="envoy"}[5m])) > 0',
@@ -352,7 +352,7 @@ export const RULE_GROUPS = [
         alert: 'FluentBitBacklogHigh',
         annotations: {
           description: 'Fluent Bit {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} holds {{ $value | humanize }} records it has read but not yet delivered.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#fluentbitbackloghigh',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#fluentbitbackloghigh',
           summary: 'A Fluent Bit sidecar has read many more log records than it has delivered.',
         },
         expr: '(\n  sum by (namespace, pod, container) (fluentbit_input_records_total{namespace="production", container="fluent-bit"})\n  + (sum by (namespace, pod, container) (fluentbit_filter_add_records_total{namespace="production", container="fluent-bit"}) or sum by (namespace, pod, container) (fluentbit_input_records_total{namespace="production", container="fluent-bit"}) * 0)\n  - (sum by (namespace, pod, container) (fluentbit_filter_drop_records_total{namespace="production", container="fluent-bit"}) or sum by (namespace, pod, container) (fluentbit_input_records_total{namespace="production", container="fluent-bit"}) * 0)\n  - sum by (namespace, pod, container) (fluentbit_output_proc_records_total{namespace="production", container="fluent-bit"})\n  - sum by (namespace, pod, container) (fluentbit_output_dropped_records_total{namespace="production", container="fluent-bit"})\n) > 10000',
@@ -365,7 +365,7 @@ export const RULE_GROUPS = [
         alert: 'FluentBitOutputRetriesFailed',
         annotations: {
           description: 'Fluent Bit {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} discarded {{ $value | humanize }} chunks for output {{ $labels.name }} after exhausting its retries in 5 minutes.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#fluentbitoutputretriesfailed',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#fluentbitoutputretriesfailed',
           summary: 'A Fluent Bit sidecar gave up delivering chunks: logs were lost.',
         },
         expr: 'sum by (namespace, pod, container, name) (increase(fluentbit_output_retries_failed_total{namespace="production", container="fluent-bit"}[5m])) > 0',
@@ -377,7 +377,7 @@ export const RULE_GROUPS = [
         alert: 'FluentBitRecordsDropped',
         annotations: {
           description: 'Fluent Bit {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} dropped {{ $value | humanize }} records in output {{ $labels.name }} in 5 minutes.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#fluentbitrecordsdropped',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#fluentbitrecordsdropped',
           summary: 'A Fluent Bit sidecar dropped log records.',
         },
         expr: 'sum by (namespace, pod, container, name) (increase(fluentbit_output_dropped_records_total{namespace="production", container="fluent-bit"}[5m])) > 0',
@@ -394,7 +394,7 @@ export const RULE_GROUPS = [
         alert: 'VaultAgentAuthFailure',
         annotations: {
           description: 'Vault Agent {{ $labels.container }} of pod {{ $labels.namespace }}/{{ $labels.pod }} failed auto-auth in the last 10 minutes; its secrets are neither rendered nor renewed.',
-          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/README.md#vaultagentauthfailure',
+          runbook_url: 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md#vaultagentauthfailure',
           summary: 'A Vault Agent sidecar cannot authenticate to Vault.',
         },
         expr: 'sum by (namespace, pod, container) (increase(vault_agent_auth_failure{namespace="production", container="vault-agent"}[10m])) > 0\nor count by (namespace, pod, container) (vault_agent_auth_failure{namespace="production", container="vault-agent"} unless vault_agent_auth_failure{namespace="production", container="vault-agent"} offset 10m)',

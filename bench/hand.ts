@@ -147,8 +147,8 @@ function pod(chart: Chart, i: number): kplus.Deployment {
       failureThreshold: 150,
     }),
     volumeMounts: [
-      { path: '/vault/secrets', volume: vaultSecrets, readOnly: false },
       { path: '/vault/config', volume: kplus.Volume.fromConfigMap(secrets, 'Config', vaultConfig, { name: 'vault-agent-config' }), readOnly: true },
+      { path: '/vault/secrets', volume: vaultSecrets, readOnly: false },
       { path: '/home/vault', volume: kplus.Volume.fromEmptyDir(secrets, 'Home', 'vault-agent-home', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(1) }), readOnly: false },
       { path: '/var/run/secrets/vault.hashicorp.com/serviceaccount', volume: projectedToken(secrets, 'ServiceAccountToken', 'vault-agent-sa-token'), readOnly: true },
     ],

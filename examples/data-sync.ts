@@ -1,7 +1,7 @@
 import { Chart, ChartProps, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Sidecar, SidecarProfile } from '../src';
+import { Sidecar, SidecarProfile, SidecarVolumeSource } from '../src';
 
 /**
  * A Deployment with a generic sidecar: rclone keeps a directory in sync with an
@@ -39,11 +39,15 @@ export class DataSyncChart extends Chart {
         RCLONE_CONFIG_S3_ENV_AUTH: kplus.EnvValue.fromValue('true'),
         HOME: kplus.EnvValue.fromValue('/tmp'),
       },
+      // The app's uid and gid, so both sides can read what the other writes.
       user: 1000,
+      group: 1000,
       writablePaths: ['/tmp'],
-      sharedVolumes: [{
-        volume: kplus.Volume.fromEmptyDir(this, 'static', 'static-content', { sizeLimit: Size.gibibytes(1) }),
+      volumes: [{
+        name: 'static-content',
+        source: SidecarVolumeSource.emptyDir({ sizeLimit: Size.gibibytes(1) }),
         path: '/data/static',
+        appPath: '/data/static',
         appReadOnly: true,
       }],
       // Let a sync in progress finish its current file.

@@ -43,6 +43,7 @@ export class JobNativeSidecarChart extends Chart {
       command: ['sh', '-c'],
       args: ['echo "sidecar container is starting..."; while true; do echo "sidecar container is collecting logs..."; sleep 1; done'],
       user: 1000,
+      group: 1000,
     });
   }
 }

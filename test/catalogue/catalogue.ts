@@ -1,57 +1,72 @@
 /**
- * The README's error catalogue (`## Errors` tables) against the messages the code
- * raises: every library error message must match a catalogue row, and every row must
- * be raised by some test.
+ * The error catalogue (`## Errors` tables in docs/, keyed by code) against the errors
+ * the code raises: every library error's code must have a row whose patterns match its
+ * problem text, and (on a full run) every row's code must be raised by some test.
  */
-import { readFileSync } from 'fs';
+import { readdirSync, readFileSync } from 'fs';
+import { join } from 'path';
 
 /** One library error, split into its parts. */
 export interface LibraryError {
   readonly message: string;
+  readonly code: string;
   readonly problem: string;
   readonly fix: string;
 }
 
-const FORMAT = /^(?:workload|scope|alerts) '[^\n]*?'(?:, (?:sidecar|alert) '[\s\S]*?')?: ([\s\S]*?)\. Fix: ([\s\S]*)\.$/;
+const FORMAT = /^\[([A-Z][A-Z0-9_]*)\] (?:workload|scope|alerts|alert pack|construct) '[^\n]*?'(?:, (?:sidecar|alert) '[\s\S]*?')?: ([\s\S]*?)\. Fix: ([\s\S]*)\.$/;
 
 /** The library errors in a raised message (cdk8s's validation error holds several). */
 export function libraryErrors(raised: string): LibraryError[] {
   const candidates = raised.startsWith('Validation failed with the following errors:')
-    ? raised.split('\n').slice(1).map(l => l.replace(/^\s*\[[^\]]*\] /, ''))
+    ? raised.split('\n').slice(1).map(l => l.replace(/^\s*\[[^\]]*\] (?=\[)/, ''))
     : [raised];
   const errors: LibraryError[] = [];
   for (const message of candidates) {
     const m = FORMAT.exec(message);
-    if (m) errors.push({ message, problem: m[1], fix: m[2] });
+    if (m) errors.push({ message, code: m[1], problem: m[2], fix: m[3] });
   }
   return errors;
 }
 
-/** A pattern of the catalogue (a code span of a row's first cell) as a regular expression. */
+/** One row of the catalogue: a code and the problem texts it stands for. */
 export interface CatalogueRow {
-  readonly pattern: string;
-  readonly regex: RegExp;
+  readonly code: string;
+  readonly file: string;
+  readonly patterns: Array<{ readonly pattern: string; readonly regex: RegExp }>;
 }
 
 /**
- * The patterns of every table under `## Errors` in the README: each code span in a
- * row's first cell is one pattern, matched against the whole of an error's problem text.
+ * The rows of every table under `## Errors` in the Markdown files below `docsDir`: the
+ * first cell is the code (a code span), the second one or more code spans, each a
+ * pattern of the whole problem text.
  */
-export function catalogue(readmePath: string): CatalogueRow[] {
-  const readme = readFileSync(readmePath, 'utf8');
-  const start = readme.indexOf('\n## Errors');
-  if (start < 0) throw new Error('README.md has no "## Errors" section');
-  const next = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, next < 0 ? undefined : next);
+export function catalogue(docsDir: string): CatalogueRow[] {
   const rows: CatalogueRow[] = [];
-  for (const line of section.split('\n')) {
-    if (!line.startsWith('| `')) continue;
-    const cell = line.slice(1, line.indexOf(' | ', 1));
-    for (const code of cell.matchAll(/`([^`]+)`/g)) {
-      rows.push({ pattern: code[1], regex: toRegex(code[1]) });
+  for (const file of markdownFiles(docsDir)) {
+    const text = readFileSync(file, 'utf8');
+    const start = text.indexOf('\n## Errors');
+    if (start < 0) continue;
+    const next = text.indexOf('\n## ', start + 1);
+    for (const line of text.slice(start, next < 0 ? undefined : next).split('\n')) {
+      const cells = line.split(' | ');
+      const code = /^\| `([A-Z][A-Z0-9_]*)`$/.exec(cells[0] ?? '');
+      if (!code || cells.length < 3) continue;
+      const patterns = [...cells[1].matchAll(/`([^`]+)`/g)].map(p => ({ pattern: p[1], regex: toRegex(p[1]) }));
+      rows.push({ code: code[1], file, patterns });
     }
   }
   return rows;
+}
+
+function markdownFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...markdownFiles(path));
+    else if (entry.name.endsWith('.md')) out.push(path);
+  }
+  return out.sort();
 }
 
 /**

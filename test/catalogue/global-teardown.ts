@@ -5,31 +5,40 @@ import { catalogue, libraryErrors } from './catalogue';
 const ROOT = join(__dirname, '..', '..');
 
 /**
- * After the whole suite: every error message the library raised in the tests matches
- * a row of the README's error catalogue, and (when every test file ran) every row
- * was raised by some test. Fails the run otherwise.
+ * After the whole suite: every error the library raised in the tests has a code with a
+ * row in the error catalogue (docs/), and its problem text matches one of the row's
+ * patterns; every code appears once in the catalogue; and (when every test file ran)
+ * every row's code was raised by some test. Fails the run otherwise.
  */
 export default function globalTeardown(): void {
   const dir = join(ROOT, 'test-reports', 'error-messages');
   if (!existsSync(dir)) return;
   const records = readdirSync(dir).map(f => JSON.parse(readFileSync(join(dir, f), 'utf8')) as { testPath: string; messages: string[] });
-  const rows = catalogue(join(ROOT, 'README.md'));
+  const rows = catalogue(join(ROOT, 'docs'));
 
   const problems: string[] = [];
-  const used = new Set<string>();
-  const errors = new Map<string, string>();
+  const byCode = new Map<string, typeof rows[number]>();
+  for (const row of rows) {
+    if (byCode.has(row.code)) problems.push(`error code ${row.code} has two catalogue rows (${relative(ROOT, byCode.get(row.code)!.file)}, ${relative(ROOT, row.file)})`);
+    byCode.set(row.code, row);
+  }
+  const raisedCodes = new Set<string>();
+  const seen = new Set<string>();
   for (const record of records) {
     for (const raised of record.messages) {
-      for (const e of libraryErrors(raised)) errors.set(e.problem, relative(ROOT, record.testPath));
-    }
-  }
-  for (const [problem, testPath] of errors) {
-    // The most specific matching row (the most literal text) describes the error.
-    const row = rows.filter(r => r.regex.test(problem)).sort((x, y) => literal(y.pattern) - literal(x.pattern))[0];
-    if (row === undefined) {
-      problems.push(`not in the README's error catalogue (raised in ${testPath}): ${JSON.stringify(problem)}`);
-    } else {
-      used.add(row.pattern);
+      for (const e of libraryErrors(raised)) {
+        raisedCodes.add(e.code);
+        const key = `${e.code} ${e.problem}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const row = byCode.get(e.code);
+        const where = relative(ROOT, record.testPath);
+        if (row === undefined) {
+          problems.push(`error code ${e.code} is not in the error catalogue (raised in ${where}): ${JSON.stringify(e.problem)}`);
+        } else if (!row.patterns.some(p => p.regex.test(e.problem))) {
+          problems.push(`${e.code}: no pattern of its catalogue row (${relative(ROOT, row.file)}) matches ${JSON.stringify(e.problem)} (raised in ${where})`);
+        }
+      }
     }
   }
 
@@ -37,7 +46,7 @@ export default function globalTeardown(): void {
   const all = testFiles(join(ROOT, 'test'));
   if (all.every(f => ran.has(f))) {
     for (const row of rows) {
-      if (!used.has(row.pattern)) problems.push(`README error catalogue row raised by no test: \`${row.pattern}\``);
+      if (!raisedCodes.has(row.code)) problems.push(`error catalogue code raised by no test: ${row.code} (${relative(ROOT, row.file)})`);
     }
   }
 
@@ -54,8 +63,4 @@ function testFiles(dir: string): string[] {
     else if (entry.name.endsWith('.test.ts')) out.push(relative(ROOT, path));
   }
   return out;
-}
-
-function literal(pattern: string): number {
-  return pattern.replace(/<[^>]+>|\.\.\./g, '').length;
 }

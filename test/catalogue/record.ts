@@ -2,8 +2,8 @@
  * Records every error message the library raises while a test file runs, for the
  * error catalogue check (global-teardown.ts). Installed with setupFilesAfterEnv.
  *
- * Every library error has one format (src/_util.ts sidecarError, SidecarAlerts):
- * `<workload|scope|alerts> '<path>'[, <sidecar|alert> '<name>']: <problem>. Fix: <fix>.`
+ * Every library error has one format (src/core/errors.ts):
+ * `[CODE] <workload|scope|alerts> '<path>'[, <sidecar|alert> '<name>']: <problem>. Fix: <fix>.`
  * Whole-pod errors reach the user inside cdk8s's "Validation failed" error, one per line.
  */
 import { mkdirSync, writeFileSync } from 'fs';

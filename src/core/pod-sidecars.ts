@@ -1,0 +1,251 @@
+import { ApiObject, Duration, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { applyContainerOrder, podSpecPointer } from './_pod';
+import { Checks } from './checks';
+import { failFor, workloadSubject } from './errors';
+import { POD_RULES } from './rules';
+import { claims } from './rules/claims';
+import { PodView, Served, ShutdownNeed } from './rules/rule';
+import type { Sidecar } from './sidecar';
+import { SidecarPlacement } from './sidecar';
+import { VolumeRegistry } from './volume-registry';
+
+const ID = 'Sidecars';
+
+/**
+ * The sidecars of one pod, and what they decide together: the start order, the
+ * app containers' shared volumes and environment, the pod's volumes, the termination
+ * grace period, and the pod-wide rules (names, ports, modes, mounts, writers).
+ *
+ * Created on demand by the first sidecar attached to a workload; reach it with
+ * `PodSidecars.of(workload)`.
+ *
+ * Start order, applied when the app is synthesized, whatever order the sidecars
+ * were attached in: sidecars by start rank (log collectors 100, secret injectors
+ * 200, proxies 300, the rest 400; ties in attach order), each after its companions,
+ * before the workload's own init containers unless a sidecar asks to start after them.
+ * LEGACY sidecars come first in the container list, in the same order, ahead of the app.
+ *
+ * Shutdown: native sidecars stop after the app, in reverse start order. The pod's
+ * terminationGracePeriodSeconds becomes the app's own shutdown time (the workload's
+ * terminationGracePeriod, 30s by default) plus every sidecar's shutdown budget.
+ */
+export class PodSidecars extends Construct {
+  /**
+   * The sidecars of `workload` (created the first time it is asked for).
+   */
+  public static of(workload: kplus.AbstractPod): PodSidecars {
+    const existing = workload.node.tryFindChild(ID);
+    if (existing !== undefined) {
+      return existing as PodSidecars;
+    }
+    return new PodSidecars(workload);
+  }
+
+  /** The workload. */
+  public readonly workload: kplus.AbstractPod;
+
+  /**
+   * The pod's volume registry.
+   *
+   * @internal
+   */
+  public readonly _volumes: VolumeRegistry;
+
+  private readonly registered: Sidecar[] = [];
+  private readonly claimed: Array<{ key: string; by: string; what: string }> = [];
+  private appShutdownOverride?: Duration;
+  private gracePeriodLimit?: Duration;
+  private patchedGracePeriod?: number;
+
+  private constructor(workload: kplus.AbstractPod) {
+    super(workload, ID);
+    this.workload = workload;
+    this._volumes = new VolumeRegistry(workload);
+    // cdk8s has no "prepare" phase; validation runs, for the whole app, before any
+    // object renders (App.synth, Chart.toJson, Testing.synth). It is the one point
+    // where every container of the pod is known: the pod is arranged (idempotently:
+    // cdk8s may validate twice), then the read-only pod rules run.
+    this.node.addValidation({ validate: () => this.validatePod() });
+  }
+
+  /**
+   * The sidecars, in start order.
+   */
+  public get sidecars(): Sidecar[] {
+    return this.inStartOrder();
+  }
+
+  /**
+   * The pod's app containers: every container that is not a sidecar's.
+   */
+  public get appContainers(): kplus.Container[] {
+    return this.notSidecars(this.workload.containers);
+  }
+
+  /**
+   * The workload's own init containers: every init container that is not a sidecar's.
+   */
+  public get ownInitContainers(): kplus.Container[] {
+    return this.notSidecars(this.workload.initContainers);
+  }
+
+  /**
+   * The app's own shutdown time.
+   *
+   * @default - the workload's terminationGracePeriod (30 seconds unless set)
+   */
+  public get appShutdown(): Duration {
+    return this.appShutdownOverride ?? this.workload.terminationGracePeriod ?? Duration.seconds(30);
+  }
+
+  /**
+   * The termination grace period the pod gets: the app's shutdown time plus the
+   * shutdown budget of every sidecar that runs alongside the app.
+   */
+  public get terminationGracePeriod(): Duration {
+    return Duration.seconds(this.shutdownNeed().total);
+  }
+
+  /**
+   * Declares how long the app itself needs to stop, instead of the workload's
+   * terminationGracePeriod.
+   */
+  public declareAppShutdown(duration: Duration): void {
+    this.appShutdownOverride = Duration.seconds(this.checks().seconds('declareAppShutdown', duration));
+  }
+
+  /**
+   * Caps the pod's termination grace period: synthesis fails, naming the numbers,
+   * when the app and the sidecars need more.
+   */
+  public limitTerminationGracePeriod(limit: Duration): void {
+    this.gracePeriodLimit = Duration.seconds(this.checks().seconds('limitTerminationGracePeriod', limit));
+  }
+
+  /** @internal */
+  public _register(sidecar: Sidecar): void {
+    this.registered.push(sidecar);
+  }
+
+  /**
+   * Claims something only one construct per pod may do; a second claim of `key` is a
+   * pod error.
+   *
+   * @param key what is claimed (also the name the error is about)
+   * @param by who claims it, as words (`sidecar 'secrets'`)
+   * @param what what it adds to the pod, as words (`a Vault Agent`)
+   * @internal
+   */
+  public _claim(key: string, by: string, what: string): void {
+    this.claimed.push({ key, by, what });
+  }
+
+  private checks(): Checks {
+    return new Checks(failFor(workloadSubject(this.workload)));
+  }
+
+  private notSidecars(containers: kplus.Container[]): kplus.Container[] {
+    const ours = new Set(this.registered.flatMap(s => [s.container, ...s.companions]));
+    return containers.filter(c => !ours.has(c));
+  }
+
+  private inStartOrder(): Sidecar[] {
+    const index = new Map(this.registered.map((s, i) => [s, i]));
+    return [...this.registered].sort((a, b) => (a.startRank - b.startRank) || (index.get(a)! - index.get(b)!));
+  }
+
+  private shutdownNeed(): ShutdownNeed {
+    const app = this.appShutdown.toSeconds();
+    const parts = this.inStartOrder()
+      .filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER)
+      .map(s => ({ name: s.name, seconds: s.shutdownBudget.toSeconds() }))
+      .filter(p => p.seconds > 0);
+    return { app, parts, total: parts.reduce((sum, p) => sum + p.seconds, app), limit: this.gracePeriodLimit?.toSeconds() };
+  }
+
+  /** The containers a sidecar serves: app containers, and own init containers that start after it. */
+  private served(s: Sidecar, apps: kplus.Container[], ownInits: kplus.Container[]): Served {
+    const initPhase = s.placement !== SidecarPlacement.CONTAINER || s.companions.length > 0;
+    const eligible = initPhase && s.beforeInitContainers ? [...apps, ...ownInits] : apps;
+    const names = s._appContainerNames;
+    if (names === undefined) return { targets: eligible, unknown: [], eligible };
+    return {
+      targets: eligible.filter(c => names.includes(c.name)),
+      unknown: names.filter(n => !eligible.some(c => c.name === n)),
+      eligible,
+    };
+  }
+
+  /** The one step that changes the pod: shared mounts and environment, start order, grace period. */
+  private arrange(): PodView {
+    const w = this.workload;
+    const apps = this.appContainers;
+    const ownInits = this.ownInitContainers;
+    const ordered = this.inStartOrder();
+    const served = new Map<Sidecar, Served>();
+
+    for (const s of ordered) {
+      const view = this.served(s, apps, ownInits);
+      served.set(s, view);
+      for (const c of view.targets) {
+        for (const m of s._appMounts) {
+          // A path the container already mounts is left alone (the rules report a clash).
+          if (!c.mounts.some(x => x.path === m.path)) c.mount(m.path, m.volume, { readOnly: m.readOnly });
+        }
+        for (const [name, value] of Object.entries(s._appEnv)) {
+          if (c.env.variables[name] === undefined) c.env.addVariable(name, value);
+        }
+      }
+    }
+
+    const initOf = (s: Sidecar) => [...s.companions, ...(s.placement !== SidecarPlacement.CONTAINER ? [s.container] : [])];
+    applyContainerOrder(w,
+      [
+        ...ordered.filter(s => s.beforeInitContainers).flatMap(initOf),
+        ...ownInits,
+        ...ordered.filter(s => !s.beforeInitContainers).flatMap(initOf),
+      ],
+      [
+        ...ordered.filter(s => s.placement === SidecarPlacement.CONTAINER).map(s => s.container),
+        ...apps,
+      ],
+    );
+
+    const shutdown = this.shutdownNeed();
+    const pointer = podSpecPointer(w);
+    if (pointer !== undefined && shutdown.total !== (this.patchedGracePeriod ?? w.terminationGracePeriod?.toSeconds())) {
+      ApiObject.of(w).addJsonPatch(JsonPatch.add(`${pointer}/terminationGracePeriodSeconds`, shutdown.total));
+      this.patchedGracePeriod = shutdown.total;
+    }
+
+    return this.view(served, shutdown);
+  }
+
+  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed): PodView {
+    return {
+      workload: this.workload,
+      sidecars: this.inStartOrder(),
+      appContainers: this.appContainers,
+      ownInitContainers: this.ownInitContainers,
+      volumes: this._volumes,
+      served,
+      shutdown,
+      claims: [...this.claimed],
+    };
+  }
+
+  /** The pod-wide rules, read-only, on the arranged pod. */
+  private check(pod: PodView): string[] {
+    return POD_RULES.flatMap(rule => rule(pod));
+  }
+
+  /** Arranges and checks the pod; a pod with no sidecar (only claims, say) is left as it is. */
+  private validatePod(): string[] {
+    if (this.registered.length === 0) {
+      return claims(this.view(new Map(), this.shutdownNeed()));
+    }
+    return this.check(this.arrange());
+  }
+}

@@ -1,0 +1,854 @@
+import { createHash } from 'crypto';
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { AppMount, DeclaredVolume } from './_internal';
+import { TextCache } from './_memo';
+import { keepWithWorkload, runsToCompletion } from './_pod';
+import { Checks, dnsLabelFrom, isDnsLabel, isPortName } from './checks';
+import { Fail, failFor, workloadSubject } from './errors';
+import { PodSidecars } from './pod-sidecars';
+import { SidecarProfile } from './profile';
+import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters, unboundedMemory } from './volumes';
+import { AlertPack } from '../alerts/pack';
+
+const SIDECAR = Symbol.for('cdk8s-sidecars.Sidecar');
+const DEFAULT_MODES = new WeakMap<IConstruct, SidecarMode>();
+const ROLLOUT_DIGESTS = new TextCache<string>(1024);
+/** The uid and gid of a generic sidecar's image: the distroless `nonroot` user. */
+const NONROOT = 65532;
+
+/**
+ * How a sidecar is put into the pod.
+ */
+export enum SidecarMode {
+  /**
+   * A native sidecar (KEP-753): an init container with `restartPolicy: Always`.
+   * It starts before the app (gated by its startup probe), runs for the pod's whole
+   * life and stops after the app. Needs Kubernetes 1.29+ (1.28 behind the
+   * `SidecarContainers` feature gate).
+   */
+  NATIVE = 'NATIVE',
+
+  /**
+   * An ordinary container next to the app, for clusters older than 1.29. Put first
+   * in the pod's container list, with a blocking postStart hook where the sidecar
+   * declares one. Not allowed on workloads that run to completion (Jobs,
+   * CronJobs, pods with restartPolicy Never/OnFailure) unless the sidecar has a
+   * Job-safe legacy form.
+   */
+  LEGACY = 'LEGACY',
+}
+
+/**
+ * Where a sidecar's container ended up in the pod spec.
+ */
+export enum SidecarPlacement {
+  /** `initContainers`, with `restartPolicy: Always` (SidecarMode.NATIVE). */
+  NATIVE_SIDECAR = 'NATIVE_SIDECAR',
+  /** `containers`, next to the app (SidecarMode.LEGACY). */
+  CONTAINER = 'CONTAINER',
+  /** `initContainers`, run once to completion: the Job-safe legacy form, or a one-shot step. */
+  INIT_CONTAINER = 'INIT_CONTAINER',
+}
+
+/**
+ * Where Prometheus scrapes a sidecar's metrics.
+ */
+export interface SidecarMetricsEndpoint {
+  /**
+   * The name of the sidecar's container port that serves the metrics.
+   */
+  readonly portName: string;
+
+  /**
+   * The HTTP path of the metrics. A query string (`/agent/v1/metrics?format=prometheus`)
+   * is allowed; scrape configs send it as URL parameters.
+   *
+   * @default '/metrics'
+   */
+  readonly path?: string;
+}
+
+/**
+ * A port a sidecar listens on.
+ */
+export interface SidecarPort {
+  /**
+   * The port number.
+   */
+  readonly number: number;
+
+  /**
+   * The port name (an IANA service name: at most 15 lower-case letters, digits and
+   * '-'), unique among the sidecar's ports.
+   *
+   * @default - unnamed
+   */
+  readonly name?: string;
+
+  /**
+   * The protocol.
+   *
+   * @default kplus.Protocol.TCP
+   */
+  readonly protocol?: kplus.Protocol;
+
+  /**
+   * The prop that set the port, named in error messages (`'metricsPort'`).
+   *
+   * @default - the port name
+   */
+  readonly prop?: string;
+}
+
+/**
+ * A port the app must listen on for the sidecar to work (the port a proxy forwards to).
+ */
+export interface SidecarAppPort {
+  /**
+   * The port number.
+   */
+  readonly number: number;
+
+  /**
+   * The prop that set it, named in error messages.
+   */
+  readonly prop: string;
+}
+
+/**
+ * A companion of a sidecar: an init container that runs once, to completion, right
+ * before the sidecar's place in the start order, with the sidecar's image, security,
+ * resources, volumes and environment (Vault Agent rendering the secrets once before a
+ * LEGACY agent keeps them fresh).
+ */
+export interface SidecarCompanion {
+  /**
+   * The container name (a DNS label, unique in the pod).
+   */
+  readonly name: string;
+
+  /**
+   * Entrypoint.
+   *
+   * @default - the sidecar's
+   */
+  readonly command?: string[];
+
+  /**
+   * Arguments.
+   *
+   * @default - the sidecar's
+   */
+  readonly args?: string[];
+}
+
+/**
+ * What every sidecar accepts, named ones included.
+ */
+export interface SidecarOptions {
+  /**
+   * The container name (a DNS label, unique in the pod).
+   *
+   * @default - the sidecar kind's name (`fluent-bit`, `envoy`, ...); for a generic
+   * `Sidecar`, the construct id
+   */
+  readonly name?: string;
+
+  /**
+   * Native sidecar or legacy container.
+   *
+   * @default - the mode set with `Sidecar.setDefaultMode()` on the nearest enclosing
+   * scope (chart, app), else `SidecarMode.NATIVE`
+   */
+  readonly mode?: SidecarMode;
+
+  /**
+   * Resource overrides, field by field, on top of the profile's values.
+   *
+   * @default - the profile's requests and limits
+   */
+  readonly resources?: kplus.ContainerResources;
+
+  /**
+   * Position in the start order (lower starts first; ties keep attach order).
+   * Log collectors are 100, secret injectors 200, proxies 300, the rest 400.
+   *
+   * @default - the profile's start rank
+   */
+  readonly startRank?: number;
+
+  /**
+   * Start before the workload's own init containers, so that a migration init
+   * container already has logs, secrets and proxy. Set to false for a sidecar that
+   * needs what an init container prepares.
+   *
+   * @default true
+   */
+  readonly beforeInitContainers?: boolean;
+
+  /**
+   * Names of the containers that receive the shared volumes and environment: app
+   * containers, and the workload's own init containers when the sidecar runs before
+   * them (native or run-once, with `beforeInitContainers`).
+   *
+   * @default - every app container, and the workload's own init containers that start after this sidecar
+   */
+  readonly appContainers?: string[];
+
+  /**
+   * The uid the container runs as (never 0).
+   *
+   * @default - the image's own non-root uid
+   */
+  readonly user?: number;
+
+  /**
+   * The gid the container runs as.
+   *
+   * @default - the image's own gid (whatever `user` is)
+   */
+  readonly group?: number;
+}
+
+/**
+ * What a sidecar is: its image, ports, probes, config files, volumes, lifecycle and
+ * alerts. Every named sidecar turns its props into one of these; a `Sidecar` of your
+ * own is given one directly. Only the core turns it into containers, mounts,
+ * ConfigMaps and annotations.
+ */
+export interface SidecarSpec {
+  /**
+   * The container image, pinned to an exact tag or digest (never `latest`).
+   */
+  readonly image: string;
+
+  /**
+   * The uid the image runs as: the default of `user`.
+   *
+   * @default 65532 (the distroless `nonroot` user)
+   */
+  readonly imageUser?: number;
+
+  /**
+   * The gid the image runs as: the default of `group`.
+   *
+   * @default 65532 (the distroless `nonroot` group)
+   */
+  readonly imageGroup?: number;
+
+  /**
+   * The tool the sidecar runs, a short name (`envoy`, `rclone`): dashboards group by it.
+   *
+   * @default 'generic'
+   */
+  readonly kind?: string;
+
+  /**
+   * Resources and start order.
+   *
+   * @default SidecarProfile.DATA_SYNC
+   */
+  readonly profile?: SidecarProfile;
+
+  /**
+   * Entrypoint.
+   *
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+
+  /**
+   * Arguments.
+   *
+   * @default - the image's arguments
+   */
+  readonly args?: string[];
+
+  /**
+   * Ports the sidecar listens on (checked against every other container of the pod).
+   *
+   * @default - none
+   */
+  readonly ports?: SidecarPort[];
+
+  /**
+   * Environment variables of the sidecar.
+   *
+   * @default - none
+   */
+  readonly envVariables?: { [name: string]: kplus.EnvValue };
+
+  /**
+   * Environment variables set on the app containers (the sidecar's address, say). A
+   * variable an app container already sets is left alone.
+   *
+   * @default - none
+   */
+  readonly appEnvVariables?: { [name: string]: kplus.EnvValue };
+
+  /**
+   * Ports an app container must declare, for a sidecar that forwards to the app.
+   *
+   * @default - none
+   */
+  readonly appPorts?: SidecarAppPort[];
+
+  /**
+   * Where Prometheus scrapes the sidecar's metrics (one of its named ports).
+   *
+   * @default - not scraped
+   */
+  readonly metrics?: SidecarMetricsEndpoint;
+
+  /**
+   * What "ready" means for this sidecar. In NATIVE mode it is the startup probe,
+   * and the kubelet starts the next container (and the app) only once it passes:
+   * give one only to a sidecar the app needs at start.
+   *
+   * @default - no startup gating
+   */
+  readonly startup?: kplus.Probe;
+
+  /**
+   * Readiness probe.
+   *
+   * @default - none
+   */
+  readonly readiness?: kplus.Probe;
+
+  /**
+   * Liveness probe.
+   *
+   * @default - none
+   */
+  readonly liveness?: kplus.Probe;
+
+  /**
+   * LEGACY mode's startup gate: a command, present in the image, that blocks until
+   * the sidecar is ready. It runs as a postStart hook, and the kubelet starts the
+   * next container only after it returns.
+   *
+   * @default - in LEGACY mode the sidecar is first in the list but does not gate the app
+   */
+  readonly legacyStartupCommand?: string[];
+
+  /**
+   * A hook run before the sidecar is stopped (a drain).
+   *
+   * @default - none
+   */
+  readonly preStop?: kplus.Handler;
+
+  /**
+   * The time this sidecar needs after the app has stopped (drain, flush). The pod's
+   * terminationGracePeriodSeconds is raised to cover the app and every sidecar.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly shutdownBudget?: Duration;
+
+  /**
+   * Paths the tool writes to. Each gets its own private emptyDir (with a size limit);
+   * the root filesystem stays read-only.
+   *
+   * @default - none
+   */
+  readonly writablePaths?: string[];
+
+  /**
+   * Size limit of each writable path's emptyDir.
+   *
+   * @default Size.mebibytes(64)
+   */
+  readonly writableSizeLimit?: Size;
+
+  /**
+   * Config files (file name to content) the tool reads: a ConfigMap in the
+   * workload's namespace, mounted read-only at `configDir`. The pods roll when a file
+   * changes (the annotation `config.cdk8s-sidecars.io/<container name>` holds a digest).
+   *
+   * @default - none
+   */
+  readonly configFiles?: { [file: string]: string };
+
+  /**
+   * Where the config files are mounted in the sidecar.
+   *
+   * @default '/etc/<container name>'
+   */
+  readonly configDir?: string;
+
+  /**
+   * Volumes of the sidecar: private, or shared with the app.
+   *
+   * @default - none
+   */
+  readonly volumes?: SidecarVolume[];
+
+  /**
+   * Init containers that run once right before the sidecar.
+   *
+   * @default - none
+   */
+  readonly companions?: SidecarCompanion[];
+
+  /**
+   * The alerts of the tool (SidecarAlerts adds them for every sidecar that has them).
+   *
+   * @default - the generic restart and readiness alerts only
+   */
+  readonly alertPack?: AlertPack;
+
+  /**
+   * Annotations on the pod template.
+   *
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+
+  /**
+   * Labels on the pod template.
+   *
+   * @default - none
+   */
+  readonly podLabels?: { [key: string]: string };
+
+  /**
+   * The Job-safe legacy form: in LEGACY mode on a workload that runs to
+   * completion, render this sidecar as an ordinary init container that runs once
+   * before the app instead of failing. Only for tools that exit on their own in
+   * that case (for example Vault Agent pre-populating secrets).
+   *
+   * @default false
+   */
+  readonly legacyJobInitContainer?: boolean;
+
+  /**
+   * The container runs once, to completion, as an ordinary init container, in
+   * every mode and on every workload kind. It takes its place in the start order
+   * like any sidecar; probes, hooks and the shutdown budget do not apply to it.
+   *
+   * @default false
+   */
+  readonly runOnce?: boolean;
+}
+
+/**
+ * Properties of a sidecar: the workload, the options and the spec.
+ */
+export interface SidecarProps extends SidecarOptions, SidecarSpec {
+  /**
+   * The pod to add the sidecar to: a Deployment, StatefulSet, DaemonSet, Job,
+   * CronJob or Pod.
+   */
+  readonly workload: kplus.AbstractPod;
+}
+
+/**
+ * A sidecar: one helper container added to a cdk8s-plus-28 workload, with the
+ * lifecycle (native or legacy), start order, startup gating, shutdown budget,
+ * resources, volumes, config rollout and restricted security that every sidecar
+ * shares.
+ *
+ * Use it directly for any image (an rclone data-sync sidecar, an exporter) or
+ * through the named sidecars, which are built on it.
+ */
+export class Sidecar extends Construct {
+  /**
+   * Sets the default mode of every sidecar created below `scope` (an App or a
+   * Chart): the one place a team on clusters older than 1.29 switches to LEGACY.
+   * Call it before creating sidecars in that scope.
+   */
+  public static setDefaultMode(scope: IConstruct, mode: SidecarMode): void {
+    const fail = failFor({ noun: 'scope', path: scope.node.path });
+    new Checks(fail).oneOf('mode', mode, SidecarMode, 'SidecarMode');
+    const existing = scope.node.findAll().filter(Sidecar.isSidecar);
+    if (existing.length > 0) {
+      fail('DEFAULT_MODE_TOO_LATE', `the default sidecar mode was set after sidecar '${existing[0].name}' was created in it (at '${existing[0].node.path}')`,
+        'call Sidecar.setDefaultMode() before creating the sidecars of this scope');
+    }
+    DEFAULT_MODES.set(scope, mode);
+  }
+
+  /**
+   * The mode a sidecar created in `scope` gets when it does not choose one.
+   */
+  public static defaultModeOf(scope: IConstruct): SidecarMode {
+    for (const s of [...scope.node.scopes].reverse()) {
+      const mode = DEFAULT_MODES.get(s);
+      if (mode !== undefined) return mode;
+    }
+    return SidecarMode.NATIVE;
+  }
+
+  /**
+   * True when `x` is a Sidecar.
+   */
+  public static isSidecar(x: any): x is Sidecar {
+    return x !== null && typeof x === 'object' && SIDECAR in x;
+  }
+
+  /** The workload the sidecar is attached to. */
+  public readonly workload: kplus.AbstractPod;
+
+  /** The sidecar's container. */
+  public readonly container: kplus.Container;
+
+  /** The companion init containers that run once before it. */
+  public readonly companions: kplus.Container[];
+
+  /** The mode the sidecar was built in. */
+  public readonly mode: SidecarMode;
+
+  /** Where the container is in the pod spec. */
+  public readonly placement: SidecarPlacement;
+
+  /** Resources and start order. */
+  public readonly profile: SidecarProfile;
+
+  /** The tool the sidecar runs. */
+  public readonly kind: string;
+
+  /** Where Prometheus scrapes the sidecar's metrics, if anywhere. */
+  public readonly metrics?: SidecarMetricsEndpoint;
+
+  /** The tool's alerts, if it has any beyond the generic ones. */
+  public readonly alertPack?: AlertPack;
+
+  /** Position in the start order: lower starts first. */
+  public readonly startRank: number;
+
+  /** Whether the sidecar starts before the workload's own init containers. */
+  public readonly beforeInitContainers: boolean;
+
+  /** The time the sidecar needs after the app has stopped. */
+  public readonly shutdownBudget: Duration;
+
+  /** Whether the sidecar gates the app's start (a startup probe or legacy startup command). */
+  public readonly gatesStartup: boolean;
+
+  /** The ConfigMap of the config files, if the sidecar has any. */
+  public readonly configMap?: kplus.ConfigMap;
+
+  /**
+   * The digest of the config files in the pod annotation
+   * `config.cdk8s-sidecars.io/<container name>`, which rolls the pods when a file changes.
+   */
+  public readonly configDigest?: string;
+
+  /** Ports an app container must declare. @internal */
+  public readonly _appPorts: SidecarAppPort[];
+
+  /** Ports of the sidecar with the props they came from. @internal */
+  public readonly _ports: SidecarPort[];
+
+  /** Volumes the sidecar declared. @internal */
+  public readonly _volumes: DeclaredVolume[] = [];
+
+  private readonly appContainerNames?: string[];
+  private readonly appMounts: AppMount[] = [];
+  private readonly appEnv: { [name: string]: kplus.EnvValue } = {};
+  private readonly checks: Checks;
+
+  public constructor(scope: Construct, id: string, props: SidecarProps) {
+    super(scope, id);
+    Object.defineProperty(this, SIDECAR, { value: true });
+    const workload = props.workload;
+    const name = props.name ?? id;
+    this.workload = workload;
+    const fail = failFor(workloadSubject(workload, name));
+    const checks = new Checks(fail);
+    this.checks = checks;
+
+    if (!isDnsLabel(name)) {
+      fail('CONTAINER_NAME_INVALID', `'${name}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
+    }
+    const companions = props.companions ?? [];
+    for (const n of [name, ...companions.map(c => c.name)]) {
+      if (!isDnsLabel(n)) {
+        fail('CONTAINER_NAME_INVALID', `'${n}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
+      }
+      if ([...workload.initContainers, ...workload.containers].some(c => c.name === n)) {
+        fail('CONTAINER_NAME_TAKEN', `the pod already has a container named '${n}'`, 'give this sidecar another name with the \'name\' prop');
+      }
+    }
+    checks.image(props.image);
+
+    this.mode = checks.oneOf('mode', props.mode ?? Sidecar.defaultModeOf(this), SidecarMode, 'SidecarMode');
+    if (props.runOnce) {
+      this.placement = SidecarPlacement.INIT_CONTAINER;
+    } else if (this.mode === SidecarMode.NATIVE) {
+      this.placement = SidecarPlacement.NATIVE_SIDECAR;
+    } else if (props.legacyJobInitContainer && runsToCompletion(workload)) {
+      this.placement = SidecarPlacement.INIT_CONTAINER;
+    } else {
+      this.placement = SidecarPlacement.CONTAINER;
+    }
+
+    this.profile = props.profile ?? SidecarProfile.DATA_SYNC;
+    this.kind = props.kind ?? 'generic';
+    this.alertPack = props.alertPack;
+    this.startRank = props.startRank ?? this.profile.startRank;
+    if (typeof this.startRank !== 'number' || !Number.isFinite(this.startRank)) {
+      fail('START_RANK_INVALID', `start rank ${this.startRank} is not a number`, 'pass a finite number as \'startRank\' (100 log collectors, 200 secret injectors, 300 proxies, 400 others)');
+    }
+    this.beforeInitContainers = props.beforeInitContainers ?? true;
+    this.appContainerNames = props.appContainers ? [...props.appContainers] : undefined;
+    this.shutdownBudget = Duration.seconds(checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0)));
+
+    const resources = checks.resources(this.profile.resources(props.resources));
+
+    const ports = props.ports ?? [];
+    ports.forEach((port, i) => {
+      const prop = port.prop ?? port.name ?? 'ports';
+      checks.port(prop, port.number);
+      if (port.name !== undefined && !isPortName(port.name)) {
+        fail('PORT_NAME_INVALID', `port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
+      }
+      const other = ports.slice(0, i).find(p => portKey(p) === portKey(port));
+      if (other !== undefined) {
+        const props2 = [other.prop ?? other.name, port.prop ?? port.name].filter(p => p !== undefined);
+        fail('PORT_DUPLICATE', `port ${portKey(port)} is listed twice${props2.length === 2 ? ` ('${props2[0]}' and '${props2[1]}')` : ''}`,
+          props2.length === 2 ? `give '${props2[0]}' and '${props2[1]}' different port numbers` : 'list each port of the sidecar once');
+      }
+      if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
+        fail('PORT_DUPLICATE', `two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
+      }
+    });
+    this._ports = ports.map(p => ({ ...p, prop: p.prop ?? p.name }));
+    this._appPorts = (props.appPorts ?? []).map(p => ({ number: checks.port(p.prop, p.number), prop: p.prop }));
+
+    for (const variable of Object.keys(props.envVariables ?? {})) checks.envName('envVariables', variable);
+    for (const variable of Object.keys(props.appEnvVariables ?? {})) checks.envName('appEnvVariables', variable);
+
+    if (props.metrics !== undefined) {
+      const { portName, path = '/metrics' } = props.metrics;
+      if (!ports.some(p => p.name === portName)) {
+        fail('METRICS_PORT_UNKNOWN', `the metrics port '${portName}' is not one of the sidecar's named ports`, 'name the port that serves the metrics in \'ports\' and pass that name as \'metrics.portName\'');
+      }
+      if (!path.startsWith('/') || /\s/.test(path)) {
+        fail('METRICS_PATH_INVALID', `metrics path '${path}' is not an absolute URL path`, 'pass a path such as \'/metrics\'');
+      }
+      this.metrics = { portName, path };
+    }
+
+    // The image's own identity, unless the user chose another; the gid never follows the uid.
+    const user = props.user ?? props.imageUser ?? NONROOT;
+    const group = props.group ?? props.imageGroup ?? NONROOT;
+    checks.identity(user, group);
+
+    const native = this.placement === SidecarPlacement.NATIVE_SIDECAR;
+    const runsOnce = this.placement === SidecarPlacement.INIT_CONTAINER;
+    const legacyStart = this.placement === SidecarPlacement.CONTAINER ? props.legacyStartupCommand : undefined;
+    this.gatesStartup = native ? props.startup !== undefined : legacyStart !== undefined;
+
+    const common = {
+      image: props.image,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      envVariables: props.envVariables,
+      resources,
+      securityContext: {
+        ensureNonRoot: true,
+        user,
+        group,
+        privileged: false,
+        allowPrivilegeEscalation: false,
+        readOnlyRootFilesystem: true,
+        capabilities: { drop: [kplus.Capability.ALL] },
+        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+      },
+    };
+    // Companions first: they run once, right before the sidecar.
+    this.companions = companions.map(c => workload.addInitContainer({
+      ...common,
+      name: c.name,
+      command: c.command ?? props.command,
+      args: c.args ?? props.args,
+    }));
+    const containerProps: kplus.ContainerProps = {
+      ...common,
+      name,
+      command: props.command,
+      args: props.args,
+      ports: ports.map(p => ({ number: p.number, name: p.name, protocol: p.protocol })),
+      // An init container that runs once may have neither probes nor lifecycle hooks.
+      startup: runsOnce ? undefined : props.startup,
+      readiness: runsOnce ? undefined : props.readiness,
+      liveness: runsOnce ? undefined : props.liveness,
+      lifecycle: runsOnce || (!legacyStart && !props.preStop) ? undefined : {
+        postStart: legacyStart ? kplus.Handler.fromCommand(legacyStart) : undefined,
+        preStop: props.preStop,
+      },
+      restartPolicy: native ? kplus.ContainerRestartPolicy.ALWAYS : undefined,
+    };
+    this.container = this.placement === SidecarPlacement.CONTAINER
+      ? workload.addContainer(containerProps)
+      : workload.addInitContainer(containerProps);
+
+    PodSidecars.of(workload)._register(this);
+
+    // Writable paths: private emptyDirs, one per path, named after the sidecar.
+    const files = props.configFiles ?? {};
+    const configVolumeName = dnsLabelFrom(name, 'config');
+    // The config volume's name is taken first, so a writable '/config' gets another.
+    const writableNames = new Set<string>(Object.keys(files).length > 0 ? [configVolumeName] : []);
+    for (const path of props.writablePaths ?? []) {
+      checks.absolutePath('writablePaths', path);
+      let volumeName = dnsLabelFrom(name, path);
+      for (let n = 2; writableNames.has(volumeName); n++) volumeName = dnsLabelFrom(volumeName.slice(0, 58), String(n));
+      writableNames.add(volumeName);
+      this.addVolume({
+        name: volumeName,
+        source: SidecarVolumeSource.emptyDir({ sizeLimit: props.writableSizeLimit ?? Size.mebibytes(64) }),
+        path,
+      });
+    }
+
+    // Config files: a ConfigMap in the workload's namespace, and a rollout on change.
+    if (Object.keys(files).length > 0) {
+      const configDir = checks.absolutePath('configDir', props.configDir ?? `/etc/${name}`);
+      for (const [file, content] of Object.entries(files)) {
+        // A ConfigMap key (validation.IsConfigMapKey): the API server refuses others.
+        if (!/^[-._a-zA-Z0-9]+$/.test(file) || file.length > 253 || file === '.' || file === '..') {
+          fail('CONFIG_FILE_INVALID', `config file name ${JSON.stringify(file)} in 'configFiles' is not a ConfigMap key`, 'name each file with letters, digits, \'-\', \'_\' and \'.\' (no \'/\'), at most 253 characters');
+        }
+        if (typeof content !== 'string') {
+          fail('CONFIG_FILE_INVALID', `config file '${file}' in 'configFiles' has no text content`, 'pass each file\'s content as a string');
+        }
+      }
+      // The ConfigMap lives where the pod does: the workload's namespace, or none when the
+      // workload has none (not the namespace of the chart the sidecar was created in).
+      this.configMap = new kplus.ConfigMap(this, 'Resource', {
+        metadata: { namespace: workload.metadata.namespace },
+        data: { ...files },
+      });
+      keepWithWorkload(this.configMap, workload);
+      // cdk8s leaves out a map of only empty strings: files that are all empty still exist.
+      if (Object.values(files).every(text => text === '')) {
+        ApiObject.of(this.configMap).addJsonPatch(JsonPatch.add('/data', { ...files }));
+      }
+      this.configDigest = digestOf(files);
+      this.addVolume({
+        name: configVolumeName,
+        source: SidecarVolumeSource.configMap(this.configMap),
+        path: configDir,
+        readOnly: true,
+      });
+    }
+    // The key's name part is the container name, a DNS label: always a valid key.
+    for (const [key, value] of Object.entries({ ...props.podAnnotations, ...props.podLabels })) {
+      if (!isQualifiedName(key)) {
+        fail('POD_METADATA_INVALID', `pod label or annotation key ${JSON.stringify(key)} is not a valid key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
+      }
+      if (typeof value !== 'string') {
+        fail('POD_METADATA_INVALID', `pod label or annotation '${key}' has no string value`, 'pass a string');
+      }
+    }
+    for (const [key, value] of Object.entries(props.podLabels ?? {})) {
+      if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+        fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+      }
+    }
+    const annotations = { ...props.podAnnotations };
+    if (this.configDigest !== undefined) annotations[`config.cdk8s-sidecars.io/${name}`] = this.configDigest;
+    for (const [key, value] of Object.entries(annotations)) workload.podMetadata.addAnnotation(key, value);
+    for (const [key, value] of Object.entries(props.podLabels ?? {})) workload.podMetadata.addLabel(key, value);
+
+    for (const volume of props.volumes ?? []) this.addVolume(volume);
+    for (const [variable, value] of Object.entries(props.appEnvVariables ?? {})) this.appEnv[variable] = value;
+  }
+
+  /** The container name. */
+  public get name(): string {
+    return this.container.name;
+  }
+
+  /**
+   * Adds a volume to the sidecar (and its companions), and to the app containers when
+   * it has an `appPath`. The pod's volume registry refuses a name another volume of
+   * the pod has, unless both allow reuse.
+   *
+   * @returns the volume actually mounted (the pod's own, for a reused name)
+   */
+  public addVolume(declaration: SidecarVolume): kplus.Volume {
+    const fail = this.checks.fail;
+    this.checks.dnsLabel('volumes.name', declaration.name);
+    this.checks.absolutePath('volumes.path', declaration.path);
+    if (declaration.appPath !== undefined) this.checks.absolutePath('volumes.appPath', declaration.appPath);
+    if (declaration.writers !== undefined) this.checks.oneOf('volumes.writers', declaration.writers, SidecarVolumeWriters, 'SidecarVolumeWriters');
+    const problem = declaration.source._problem;
+    if (problem !== undefined) fail(problem.code, `volume '${declaration.name}': ${problem.problem}`, problem.fix);
+    const given = declaration.source._volume;
+    if (given !== undefined && given.name !== declaration.name) {
+      fail('VOLUME_NAME_MISMATCH', `volume '${given.name}' is declared with the name '${declaration.name}'`, 'give the declaration the volume\'s own name');
+    }
+    const volume = PodSidecars.of(this.workload)._volumes.register(this, declaration,
+      () => declaration.source._create(this, `Volume-${declaration.name}`, declaration.name));
+    // A memory-backed emptyDir without a limit can fill the node's memory.
+    if (unboundedMemory(volume)) {
+      fail('VOLUME_UNBOUNDED', `volume '${volume.name}' is a memory-backed emptyDir without a size limit`, 'give it a size limit');
+    }
+    const readOnly = declaration.readOnly ?? false;
+    for (const c of [this.container, ...this.companions]) mount(c, declaration.path, volume, readOnly, fail);
+    this._volumes.push({ volume, declaration });
+    if (declaration.appPath !== undefined) {
+      this.appMounts.push({ path: declaration.appPath, volume, readOnly: declaration.appReadOnly ?? false });
+    }
+    return volume;
+  }
+
+  /**
+   * Sets an environment variable on the app containers (for example the address
+   * of the sidecar). A variable the app container already sets is left alone.
+   */
+  public addAppEnvVariable(name: string, value: kplus.EnvValue): void {
+    this.checks.envName('appEnvVariables', name);
+    this.appEnv[name] = value;
+  }
+
+  /** @internal */
+  public get _appContainerNames(): string[] | undefined {
+    return this.appContainerNames ? [...this.appContainerNames] : undefined;
+  }
+
+  /** @internal */
+  public get _appMounts(): AppMount[] {
+    return [...this.appMounts];
+  }
+
+  /** @internal */
+  public get _appEnv(): { [name: string]: kplus.EnvValue } {
+    return { ...this.appEnv };
+  }
+}
+
+/** A Kubernetes qualified name (label and annotation keys): an optional DNS prefix and '/', then a name. */
+function isQualifiedName(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash < 0 ? undefined : key.slice(0, slash);
+  const name = key.slice(slash + 1);
+  return (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)))
+    && name.length > 0 && name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+}
+
+/** `<number>/<protocol>`: what two containers of one pod may not both listen on. */
+export function portKey(port: { number: number; protocol?: kplus.Protocol }): string {
+  return `${port.number}/${port.protocol ?? kplus.Protocol.TCP}`;
+}
+
+/** Mounts `volume` at `path`, refusing a second volume at a path the container already mounts. */
+function mount(container: kplus.Container, path: string, volume: kplus.Volume, readOnly: boolean, fail: Fail) {
+  const clash = container.mounts.find(m => m.path === path);
+  if (clash !== undefined) {
+    fail('MOUNT_PATH_TAKEN', `container '${container.name}' would mount both '${clash.volume.name}' and '${volume.name}' at '${path}'`, 'mount each volume at its own path (change the sidecar\'s path props)');
+  }
+  container.mount(path, volume, { readOnly });
+}
+
+/** The digest of config files: each name and content, NUL-terminated, by name; computed once per distinct input. */
+function digestOf(files: { [name: string]: string }): string {
+  const input = Object.keys(files).sort().map(name => `${name}\0${files[name]}\0`).join('');
+  return ROLLOUT_DIGESTS.get(input, () => createHash('sha256').update(input).digest('hex').slice(0, 16));
+}

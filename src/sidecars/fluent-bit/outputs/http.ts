@@ -1,0 +1,109 @@
+import { FluentBitBasicAuth, FluentBitOutputOptions } from './options';
+import { Entry, OutputChecks, OutputPlugin } from './plugin';
+import { shown } from '../../../core/checks';
+
+const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+const URI = /^\/[A-Za-z0-9\-._~!$&'()*+;=:@%/]*$/;
+
+/**
+ * The body format of the `http` output.
+ */
+export enum FluentBitHttpFormat {
+  /** One JSON array of records per request. */
+  JSON = 'json',
+  /** One JSON record per line. */
+  JSON_LINES = 'json_lines',
+  /** JSON records one after another. */
+  JSON_STREAM = 'json_stream',
+  /** MessagePack. */
+  MSGPACK = 'msgpack',
+  /** Graylog Extended Log Format. */
+  GELF = 'gelf',
+}
+
+/**
+ * Options of the `http` output.
+ */
+export interface FluentBitHttpOptions extends FluentBitOutputOptions {
+  /** The HTTP server's host name or IP address. */
+  readonly host: string;
+
+  /**
+   * The port.
+   *
+   * @default - 443 with `tls`, else 80
+   */
+  readonly port?: number;
+
+  /**
+   * The request path.
+   *
+   * @default '/'
+   */
+  readonly uri?: string;
+
+  /**
+   * The body format.
+   *
+   * @default FluentBitHttpFormat.JSON
+   */
+  readonly format?: FluentBitHttpFormat;
+
+  /**
+   * Extra request headers.
+   *
+   * @default - none
+   */
+  readonly headers?: { [name: string]: string };
+
+  /**
+   * Basic authentication.
+   *
+   * @default - none
+   */
+  readonly auth?: FluentBitBasicAuth;
+
+  /**
+   * Use TLS.
+   *
+   * @default false
+   */
+  readonly tls?: boolean;
+
+  /**
+   * Verify the server certificate (with `tls`).
+   *
+   * @default true
+   */
+  readonly tlsVerify?: boolean;
+}
+
+/**
+ * The `http` plugin. Made by `FluentBitOutput.http()`.
+ *
+ * @internal
+ */
+export class HttpPlugin extends OutputPlugin {
+  public constructor(private readonly http: FluentBitHttpOptions) {
+    super('http', http);
+  }
+
+  public entries(checks: OutputChecks): Entry[] {
+    const o = this.http;
+    const headers = Object.entries(o.headers ?? {}).map(([header, value]): Entry => {
+      if (!HEADER_NAME.test(header)) {
+        checks.fail(`HTTP header name ${shown(header)} is not valid`, 'use an HTTP token (letters, digits, \'-\')');
+      }
+      return ['Header', checks.value(`header '${header}'`, `${header} ${value}`)];
+    });
+    return [
+      ['Host', checks.host('host', o.host)],
+      ['Port', checks.port('port', o.port ?? (o.tls ? 443 : 80))],
+      ['URI', checks.pattern('uri', o.uri ?? '/', URI, 'pass an absolute path such as \'/logs\'')],
+      ['Format', checks.vocabulary.oneOf('format', o.format ?? FluentBitHttpFormat.JSON, FluentBitHttpFormat, 'FluentBitHttpFormat')],
+      ...headers,
+      ...checks.auth(o.auth, 'HTTP_User', 'HTTP_Passwd'),
+      ...checks.tls(o.tls, o.tlsVerify),
+    ];
+  }
+}

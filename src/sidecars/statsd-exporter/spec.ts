@@ -1,0 +1,70 @@
+import { Duration } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { stringify } from 'yaml';
+import { STATSD_EXPORTER_ALERT_PACK } from './alerts';
+import { renderMappings } from './mapping-config';
+import type { StatsdExporterSidecarProps } from './sidecar';
+import { SidecarImages } from '../../core/images';
+import { SidecarProfile } from '../../core/profile';
+import { SidecarSpec } from '../../core/sidecar';
+import { SpecContext } from '../../core/spec';
+
+export const DEFAULT_NAME = 'statsd-exporter';
+export const DEFAULT_STATSD_PORT = 9125;
+const METRICS_PORT_NAME = 'statsd-metrics';
+/** prom/statsd-exporter runs as `USER 65534` (nobody) on Prometheus' busybox base. */
+const STATSD_UID = 65534;
+const CONFIG_DIR = '/etc/statsd-exporter';
+const MAPPING_FILE = 'mapping.yaml';
+
+/**
+ * The StatsD exporter as a sidecar spec. The exporter reads `mapping.yaml` at start
+ * (and on SIGHUP, which nothing sends in a pod): the core rolls the pods when it changes.
+ */
+export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, fail }: SpecContext): SidecarSpec {
+  const statsdPort = checks.port('statsdPort', props.statsdPort ?? DEFAULT_STATSD_PORT);
+  const metricsPort = checks.port('metricsPort', props.metricsPort ?? 9102);
+  const tcp = props.tcp ?? true;
+  if (tcp) checks.distinctPorts({ statsdPort, metricsPort });
+  const hostEnvName = checks.envName('hostEnvName', props.hostEnvName ?? 'STATSD_HOST');
+  const portEnvName = checks.envName('portEnvName', props.portEnvName ?? 'STATSD_PORT');
+  const mappings = renderMappings(props.mappings ?? [], fail);
+  const mappingYaml = mappings.length > 0 ? stringify({ mappings }, { lineWidth: 0 }) : undefined;
+
+  const probe = (path: string, failureThreshold: number) => kplus.Probe.fromHttpGet(path, {
+    port: metricsPort,
+    periodSeconds: Duration.seconds(5),
+    timeoutSeconds: Duration.seconds(2),
+    failureThreshold,
+  });
+
+  return {
+    image: props.image ?? SidecarImages.STATSD_EXPORTER,
+    imageUser: STATSD_UID,
+    imageGroup: STATSD_UID,
+    kind: 'statsd-exporter',
+    profile: SidecarProfile.METRICS_EXPORTER,
+    alertPack: STATSD_EXPORTER_ALERT_PACK,
+    metrics: { portName: METRICS_PORT_NAME, path: '/metrics' },
+    ports: [
+      { name: 'statsd-udp', number: statsdPort, protocol: kplus.Protocol.UDP, prop: 'statsdPort' },
+      ...(tcp ? [{ name: 'statsd-tcp', number: statsdPort, protocol: kplus.Protocol.TCP, prop: 'statsdPort' }] : []),
+      { name: METRICS_PORT_NAME, number: metricsPort, protocol: kplus.Protocol.TCP, prop: 'metricsPort' },
+    ],
+    args: [
+      `--statsd.listen-udp=:${statsdPort}`,
+      `--statsd.listen-tcp=${tcp ? `:${statsdPort}` : ''}`,
+      `--web.listen-address=:${metricsPort}`,
+      ...(mappingYaml !== undefined ? [`--statsd.mapping-config=${CONFIG_DIR}/${MAPPING_FILE}`] : []),
+    ],
+    configFiles: mappingYaml !== undefined ? { [MAPPING_FILE]: mappingYaml } : undefined,
+    configDir: CONFIG_DIR,
+    startup: probe('/-/ready', 12),
+    readiness: probe('/-/ready', 3),
+    liveness: probe('/-/healthy', 6),
+    appEnvVariables: {
+      [hostEnvName]: kplus.EnvValue.fromValue('127.0.0.1'),
+      [portEnvName]: kplus.EnvValue.fromValue(String(statsdPort)),
+    },
+  };
+}

@@ -1,0 +1,239 @@
+import { Duration, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { VAULT_AGENT_ALERT_PACK } from './alerts';
+import { DEFAULT_NAME, secretsVolumeName, vaultAgentSpec } from './spec';
+import { AlertPack } from '../../alerts/pack';
+import { failFor, workloadSubject } from '../../core/errors';
+import { PodSidecars } from '../../core/pod-sidecars';
+import { Sidecar, SidecarOptions } from '../../core/sidecar';
+import { namedSidecarProps } from '../../core/spec';
+
+/**
+ * A secret Vault Agent renders to a file.
+ */
+export interface VaultSecret {
+  /**
+   * The file name: the secret is rendered to `<secretsDir>/<name>`
+   * (`/vault/secrets/<name>` by default). Letters, digits, `.`, `_` and `-`,
+   * starting and ending with a letter or digit, at most 41 characters.
+   */
+  readonly name: string;
+
+  /**
+   * The Vault path of the secret, e.g. `database/creds/myapp-db` or
+   * `secret/data/myapp/api-key` (no leading `/`).
+   */
+  readonly path: string;
+
+  /**
+   * A Consul Template template that renders the file. It is stored as a file of
+   * its own (a ConfigMap key, or the injector's template annotation) and never
+   * inlined into the agent configuration, so any text is safe here.
+   *
+   * @default - the secret's data as JSON:
+   * `{{ with secret "<path>" }}{{ .Data | toJSON }}{{ end }}` (for KV version 2
+   * the values are under `data`)
+   */
+  readonly template?: string;
+}
+
+/**
+ * Where the CA certificate that signed the Vault server's certificate comes from.
+ */
+export class VaultCaCertificate {
+  /**
+   * A key of a ConfigMap (`VaultAgentSidecar` only; the injector mounts Secrets only).
+   *
+   * @param key the key holding the PEM certificate, 'ca.crt' by default
+   */
+  public static fromConfigMap(configMap: kplus.IConfigMap, key?: string): VaultCaCertificate {
+    return new VaultCaCertificate(configMap, undefined, key ?? 'ca.crt');
+  }
+
+  /**
+   * A key of a Secret.
+   *
+   * @param key the key holding the PEM certificate, 'ca.crt' by default
+   */
+  public static fromSecret(secret: kplus.ISecret, key?: string): VaultCaCertificate {
+    return new VaultCaCertificate(undefined, secret, key ?? 'ca.crt');
+  }
+
+  /** The key holding the certificate. */
+  public readonly key: string;
+
+  /** @internal */
+  public readonly _configMap?: kplus.IConfigMap;
+
+  /** @internal */
+  public readonly _secret?: kplus.ISecret;
+
+  private constructor(configMap: kplus.IConfigMap | undefined, secret: kplus.ISecret | undefined, key: string) {
+    this._configMap = configMap;
+    this._secret = secret;
+    this.key = key;
+  }
+}
+
+/**
+ * What the agent needs to log in to Vault and which secrets it renders; shared by
+ * `VaultAgentSidecar` and `VaultAgentInjector`.
+ */
+export interface VaultAgentOptions {
+  /**
+   * The Vault role of the Kubernetes auth method the pod logs in with.
+   */
+  readonly role: string;
+
+  /**
+   * The secrets to render (at least one; names unique).
+   */
+  readonly secrets: VaultSecret[];
+
+  /**
+   * The Vault server.
+   *
+   * @default 'https://vault.vault.svc:8200'
+   */
+  readonly address?: string;
+
+  /**
+   * The CA certificate of the Vault server.
+   *
+   * @default - the image's system CA bundle
+   */
+  readonly caCertificate?: VaultCaCertificate;
+
+  /**
+   * The mount path of the Kubernetes auth method in Vault.
+   *
+   * @default 'auth/kubernetes'
+   */
+  readonly authPath?: string;
+
+  /**
+   * The audience of the projected service-account token the agent logs in with.
+   * Set it, and the same `audience` on the Vault role, so the token is good for
+   * Vault only.
+   *
+   * @default - the API server's own audience (works with a role without `audience`)
+   */
+  readonly tokenAudience?: string;
+
+  /**
+   * The lifetime of the projected service-account token (at least 10 minutes; the
+   * kubelet renews it).
+   *
+   * @default Duration.hours(1)
+   */
+  readonly tokenExpiration?: Duration;
+}
+
+/**
+ * Properties of a `VaultAgentSidecar`.
+ */
+export interface VaultAgentSidecarProps extends SidecarOptions, VaultAgentOptions {
+  /**
+   * The pod to add the agent to: a Deployment, StatefulSet, DaemonSet, Job,
+   * CronJob or Pod.
+   */
+  readonly workload: kplus.AbstractPod;
+
+  /**
+   * The Vault image (the agent runs from it; it needs `/bin/sh` and `test` for the
+   * startup probe).
+   *
+   * @default SidecarImages.VAULT
+   */
+  readonly image?: string;
+
+  /**
+   * Where the rendered secrets are, in the agent and in the app containers.
+   *
+   * @default '/vault/secrets'
+   */
+  readonly secretsDir?: string;
+
+  /**
+   * Size limit of the memory-backed emptyDir that holds the rendered secrets (it
+   * counts against the pod's memory).
+   *
+   * @default Size.mebibytes(4)
+   */
+  readonly secretsSizeLimit?: Size;
+
+  /**
+   * The port of the agent's metrics-only listener (`/agent/v1/metrics`).
+   *
+   * @default 8201
+   */
+  readonly metricsPort?: number;
+}
+
+/**
+ * Vault Agent as a sidecar: logs in with the pod's service account (Kubernetes
+ * auth method) and renders secrets to files on a memory-backed volume that the app
+ * containers mount read-only at `/vault/secrets`.
+ *
+ * - NATIVE (default): one native sidecar renders every secret before the app
+ *   starts (its startup probe passes once every file exists and is non-empty) and
+ *   keeps them fresh for the pod's life.
+ * - LEGACY: the companion init container `<name>-init` renders once
+ *   (`exit_after_auth`), then an ordinary container keeps the secrets fresh. On a
+ *   Job, CronJob or other pod that runs to completion, only the render-once init
+ *   container (the Job-safe legacy form).
+ *
+ * The agent logs in with a projected service-account token (cdk8s-plus turns the
+ * pod's own token off), mounted into the agent only: the app never sees it, nor
+ * the Vault token (a file sink on a memory emptyDir of the agent). The agent
+ * configuration is generated HCL in a ConfigMap (mounted at `/vault/config`), with
+ * each template in a file of its own. Metrics: a metrics-only listener
+ * (`/agent/v1/metrics?format=prometheus`), e.g. `vault_agent_auth_failure` and
+ * `vault_agent_authenticated`.
+ *
+ * The Vault image runs the agent as the image's `vault` user, uid 100 gid 1000
+ * (the same ids the vault-k8s injector uses); a `user` of your own keeps gid 1000.
+ * One Vault Agent per pod: a second one (sidecar or `VaultAgentInjector`) is a
+ * synth error.
+ */
+export class VaultAgentSidecar extends Sidecar {
+  /** Vault Agent's alerts (VaultAgentAuthFailure), for a `Sidecar` of your own running it. */
+  public static readonly ALERT_PACK: AlertPack = VAULT_AGENT_ALERT_PACK;
+
+  /** The memory-backed volume the secrets are rendered to. */
+  public readonly secretsVolume: kplus.Volume;
+
+  /** Where the rendered secrets are, in the agent and in the app containers. */
+  public readonly secretsDir: string;
+
+  private readonly names: string[];
+
+  public constructor(scope: Construct, id: string, props: VaultAgentSidecarProps) {
+    super(scope, id, namedSidecarProps(scope, props, DEFAULT_NAME, vaultAgentSpec));
+    this.names = props.secrets.map(s => s.name);
+    const secrets = this._volumes.find(v => v.declaration.name === secretsVolumeName(this.name))!;
+    this.secretsVolume = secrets.volume;
+    // As the spec checked it (a trailing '/' dropped).
+    this.secretsDir = secrets.declaration.path;
+    PodSidecars.of(this.workload)._claim('vault-agent', `sidecar '${this.name}'`, 'a Vault Agent');
+  }
+
+  /** The names of the rendered secrets. */
+  public get secretNames(): string[] {
+    return [...this.names];
+  }
+
+  /**
+   * The path of a rendered secret in the app containers, e.g.
+   * `/vault/secrets/db-creds`.
+   */
+  public secretFile(name: string): string {
+    if (!this.names.includes(name)) {
+      failFor(workloadSubject(this.workload, this.name))('VAULT_SECRET_UNKNOWN',
+        `it renders no secret named '${name}' (it renders ${this.names.map(n => `'${n}'`).join(', ')})`,
+        'name one of the secrets passed in \'secrets\'');
+    }
+    return `${this.secretsDir}/${name}`;
+  }
+}

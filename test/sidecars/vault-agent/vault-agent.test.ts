@@ -1,0 +1,797 @@
+import { execFileSync } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { parse } from '@cdktf/hcl2json';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import * as fc from 'fast-check';
+import { Sidecar, SidecarMode, SidecarPlacement, SidecarProfile, SidecarVolumeSource, SidecarVolumeWriters } from '../../../src/core';
+import { SidecarError } from '../../../src/core/errors';
+import { specContext } from '../../../src/core/spec';
+import {
+  VaultAgentInjector, VaultAgentInjectorProps, VaultAgentSidecar, VaultAgentSidecarProps, VaultCaCertificate,
+} from '../../../src/sidecars/vault-agent';
+import { attr, block, hclString, renderHcl } from '../../../src/sidecars/vault-agent/hcl';
+import { vaultAgentSpec } from '../../../src/sidecars/vault-agent/spec';
+import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from '../../util';
+
+const DB = { name: 'db-creds', path: 'database/creds/myapp-db' };
+const API_KEY_TEMPLATE = '{{- with secret "secret/data/myapp/api-key" -}}\n{{ .Data.data.key }}\n{{- end }}\n';
+const API_KEY = { name: 'api-key', path: 'secret/data/myapp/api-key', template: API_KEY_TEMPLATE };
+const W = "workload 'test/web', sidecar 'vault-agent'";
+
+/** The start of an error message: its code and who it is about. */
+function error(code: string, who = W): string {
+  return `[${code}] ${who}: `;
+}
+
+function hcl(configMap: any, key: string): Promise<any> {
+  return parse(key, configMap.data[key]);
+}
+
+function vault(chart = newChart(), props: Partial<VaultAgentSidecarProps> = {}, workload?: kplus.AbstractPod) {
+  const w = workload ?? webDeployment(chart);
+  const sidecar = new VaultAgentSidecar(chart, 'secrets', { workload: w, role: 'myapp-role', secrets: [DB], ...props });
+  return { chart, workload: w, sidecar };
+}
+
+function inject(chart: Chart, workload: kplus.AbstractPod, props: Partial<VaultAgentInjectorProps> = {}, id = 'inject') {
+  return new VaultAgentInjector(chart, id, { workload, role: 'myapp-role', secrets: [DB], ...props });
+}
+
+describe('native (default)', () => {
+  test('one native container renders before the app and keeps renewing', async () => {
+    // GIVEN
+    const { chart, sidecar } = vault(newChart(), { secrets: [DB, API_KEY] });
+
+    // WHEN
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent', 'app']);
+    const agent = container(spec, 'vault-agent');
+    expect(agent.restartPolicy).toBe('Always');
+    expect(agent.image).toBe('hashicorp/vault:1.19.0');
+    expect(agent.command).toEqual(['vault']);
+    expect(agent.args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
+    expect(agent.startupProbe.exec.command).toEqual(['sh', '-c', 'test -s /vault/secrets/db-creds && test -s /vault/secrets/api-key']);
+    expect(agent.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
+    expect(agent.securityContext).toMatchObject({
+      runAsUser: 100,
+      runAsGroup: 1000,
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(agent.ports).toEqual([{ containerPort: 8201, name: 'vault-metrics' }]);
+    expect(sidecar.placement).toBe(SidecarPlacement.NATIVE_SIDECAR);
+    expect(sidecar.kind).toBe('vault-agent');
+    expect(sidecar.alertPack).toBe(VaultAgentSidecar.ALERT_PACK);
+    expect(sidecar.gatesStartup).toBe(true);
+    expect(sidecar.metrics).toEqual({ portName: 'vault-metrics', path: '/agent/v1/metrics?format=prometheus' });
+    expect(sidecar.companions).toEqual([]);
+    expect(sidecar.secretNames).toEqual(['db-creds', 'api-key']);
+    expect(sidecar.secretsDir).toBe('/vault/secrets');
+    expect(sidecar.secretFile('api-key')).toBe('/vault/secrets/api-key');
+    expect(find(manifests, 'ConfigMap').metadata.name).toBe(sidecar.configMap!.name);
+  });
+
+  test('secrets on a memory emptyDir, read-only in the app; the token only in the agent', () => {
+    // GIVEN
+    const { chart, sidecar } = vault(newChart(), { tokenAudience: 'vault', tokenExpiration: Duration.minutes(20), secretsSizeLimit: Size.mebibytes(2) });
+
+    // WHEN
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+
+    // THEN
+    const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
+    expect(volumes['vault-agent-secrets']).toEqual({ name: 'vault-agent-secrets', emptyDir: { medium: 'Memory', sizeLimit: '2Mi' } });
+    expect(volumes['vault-agent-home']).toEqual({ name: 'vault-agent-home', emptyDir: { medium: 'Memory', sizeLimit: '1Mi' } });
+    expect(volumes['vault-agent-sa-token']).toEqual({
+      name: 'vault-agent-sa-token',
+      projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'vault', expirationSeconds: 1200 } }] },
+    });
+    expect(sidecar.secretsVolume.name).toBe('vault-agent-secrets');
+    expect(spec.automountServiceAccountToken).toBe(false);
+    const app = container(spec, 'app');
+    expect(app.volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+    expect(app.env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/vault/secrets' }]);
+    const agentMounts = container(spec, 'vault-agent').volumeMounts.map((m: any) => [m.name, m.mountPath, m.readOnly]);
+    expect(agentMounts).toEqual([
+      ['vault-agent-config', '/vault/config', true],
+      ['vault-agent-secrets', '/vault/secrets', false],
+      ['vault-agent-home', '/home/vault', false],
+      ['vault-agent-sa-token', '/var/run/secrets/vault.hashicorp.com/serviceaccount', true],
+    ]);
+  });
+
+  test('secretsDir moves the secrets in the agent, the app, the config and the probe', async () => {
+    // GIVEN
+    const { chart, sidecar } = vault(newChart(), { secretsDir: '/run/secrets/vault' });
+
+    // WHEN
+    const manifests = synth(chart);
+
+    // THEN
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(container(spec, 'app').volumeMounts).toEqual([{ mountPath: '/run/secrets/vault', name: 'vault-agent-secrets', readOnly: true }]);
+    expect(container(spec, 'app').env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/run/secrets/vault' }]);
+    expect(container(spec, 'vault-agent').startupProbe.exec.command).toEqual(['sh', '-c', 'test -s /run/secrets/vault/db-creds']);
+    expect((await hcl(find(manifests, 'ConfigMap'), 'agent.hcl')).template[0].destination).toBe('/run/secrets/vault/db-creds');
+    expect(sidecar.secretFile('db-creds')).toBe('/run/secrets/vault/db-creds');
+  });
+
+  test('the agent configuration parses as HCL and says what it should', async () => {
+    // GIVEN
+    const { chart } = vault(newChart(), { secrets: [DB, API_KEY], address: 'http://vault.example.internal:8200/', authPath: 'auth/k8s-prod' });
+
+    // WHEN
+    const cm = find(synth(chart), 'ConfigMap');
+    const config = await hcl(cm, 'agent.hcl');
+
+    // THEN
+    expect(Object.keys(cm.data).sort()).toEqual(['agent.hcl', 'api-key.ctmpl', 'db-creds.ctmpl']);
+    expect(config.exit_after_auth).toBeUndefined();
+    expect(config.vault).toEqual([{ address: 'http://vault.example.internal:8200' }]);
+    expect(config.auto_auth).toEqual([{
+      method: { kubernetes: [{ mount_path: 'auth/k8s-prod', config: { role: 'myapp-role', token_path: '/var/run/secrets/vault.hashicorp.com/serviceaccount/token' } }] },
+      sink: { file: [{ config: { path: '/home/vault/.vault-token' } }] },
+    }]);
+    expect(config.template_config).toEqual([{ exit_on_retry_failure: true }]);
+    expect(config.template).toEqual([
+      { source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true },
+      { source: '/vault/config/api-key.ctmpl', destination: '/vault/secrets/api-key', error_on_missing_key: true },
+    ]);
+    expect(config.listener).toEqual({ tcp: [{ address: '0.0.0.0:8201', tls_disable: true, role: 'metrics_only' }] });
+    expect(config.telemetry).toEqual([{ prometheus_retention_time: '24h', disable_hostname: true }]);
+    expect(cm.data['db-creds.ctmpl']).toBe('{{ with secret "database/creds/myapp-db" }}{{ .Data | toJSON }}{{ end }}\n');
+    expect(cm.data['api-key.ctmpl']).toBe(API_KEY_TEMPLATE);
+  });
+
+  test('a CA certificate from a ConfigMap is mounted into the agent and named in the config', async () => {
+    // GIVEN
+    const chart = newChart();
+    const ca = kplus.ConfigMap.fromConfigMapName(chart, 'ca', 'vault-ca');
+
+    // WHEN
+    vault(chart, { caCertificate: VaultCaCertificate.fromConfigMap(ca, 'vault-ca.pem') });
+    const manifests = synth(chart);
+
+    // THEN
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes.find((v: any) => v.name === 'vault-agent-tls')).toEqual({
+      name: 'vault-agent-tls', configMap: { name: 'vault-ca', items: [{ key: 'vault-ca.pem', path: 'vault-ca.pem' }] },
+    });
+    expect(container(spec, 'vault-agent').volumeMounts).toContainEqual({ name: 'vault-agent-tls', mountPath: '/vault/tls', readOnly: true });
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+    expect(config.vault).toEqual([{ address: 'https://vault.vault.svc:8200', ca_cert: '/vault/tls/vault-ca.pem' }]);
+  });
+
+  test('a CA certificate from a Secret', async () => {
+    // GIVEN
+    const chart = newChart();
+    const ca = kplus.Secret.fromSecretName(chart, 'ca', 'vault-tls');
+
+    // WHEN
+    vault(chart, { caCertificate: VaultCaCertificate.fromSecret(ca) });
+    const manifests = synth(chart);
+
+    // THEN
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes.find((v: any) => v.name === 'vault-agent-tls')).toEqual({
+      name: 'vault-agent-tls', secret: { secretName: 'vault-tls', items: [{ key: 'ca.crt', path: 'ca.crt' }] },
+    });
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+    expect(config.vault).toEqual([{ address: 'https://vault.vault.svc:8200', ca_cert: '/vault/tls/ca.crt' }]);
+  });
+
+  test('a native Job: the agent is a native sidecar, so the Job completes', () => {
+    // GIVEN
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'migrate', { containers: [{ name: 'migrate', image: 'myapp:v1.0.0' }] });
+
+    // WHEN
+    vault(chart, {}, job);
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Job'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent', 'migrate']);
+    expect(container(spec, 'vault-agent').restartPolicy).toBe('Always');
+  });
+
+  // Issue #12, defect 4: with `user`, the gid was the uid; the image's group is 1000.
+  test.each([1000, 4242])('user %d keeps the image\'s gid 1000', (user) => {
+    // GIVEN
+    const { chart } = vault(newChart(), { user });
+
+    // WHEN
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+
+    // THEN
+    expect(container(spec, 'vault-agent').securityContext).toMatchObject({ runAsUser: user, runAsGroup: 1000 });
+  });
+
+  // Issue #12, defect 5: the ConfigMap was created in the sidecar's chart's namespace.
+  test('the ConfigMap is in the workload\'s namespace, whatever the sidecar\'s chart', () => {
+    // GIVEN the workload in 'production', the sidecar in a chart of namespace 'platform'
+    const app = Testing.app();
+    const apps = new Chart(app, 'test', { namespace: 'production' });
+    const platform = new Chart(app, 'platform', { namespace: 'platform' });
+    const web = webDeployment(apps);
+
+    // WHEN
+    const { sidecar } = vault(platform, {}, web);
+    const configMap = find(synth(platform), 'ConfigMap');
+    const spec = podSpec(find(synth(apps), 'Deployment'));
+
+    // THEN the pod mounts a ConfigMap of its own namespace
+    expect(configMap.metadata.namespace).toBe('production');
+    expect(spec.volumes).toContainEqual({ name: 'vault-agent-config', configMap: { name: configMap.metadata.name } });
+    expect(sidecar.configMap!.metadata.namespace).toBe('production');
+  });
+});
+
+describe('config changes roll the pods', () => {
+  test('the pod template carries a digest of the agent config and templates', () => {
+    // GIVEN two pods that differ only in a secret's template
+    const annotation = (template: string) => {
+      const { chart } = vault(newChart(), { secrets: [{ ...DB, template }] });
+      return find(synth(chart), 'Deployment').spec.template.metadata.annotations['config.cdk8s-sidecars.io/vault-agent'];
+    };
+    // WHEN / THEN
+    expect(annotation('{{ .Data.username }}')).toMatch(/^[0-9a-f]{16}$/);
+    expect(annotation('{{ .Data.username }}')).toBe(annotation('{{ .Data.username }}'));
+    expect(annotation('{{ .Data.password }}')).not.toBe(annotation('{{ .Data.username }}'));
+  });
+});
+
+describe('legacy', () => {
+  test('Deployment: an init container renders once, a legacy container keeps renewing', async () => {
+    // GIVEN
+    const chart = newChart();
+    Sidecar.setDefaultMode(chart, SidecarMode.LEGACY);
+
+    const web = webDeployment(chart);
+    web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0', args: ['migrate'] });
+
+    // WHEN
+    const { sidecar } = vault(chart, {}, web);
+    const manifests = synth(chart);
+
+    // THEN the secrets are there before the app and before the workload's own init container
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent-init', 'init:migrate', 'vault-agent', 'app']);
+    // the render-once step shares the secrets with the workload's own init container
+    expect(container(spec, 'migrate').volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+    expect(container(spec, 'migrate').env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/vault/secrets' }]);
+    const init = container(spec, 'vault-agent-init');
+    expect(init.restartPolicy).toBeUndefined();
+    expect(init.startupProbe).toBeUndefined();
+    expect(init.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
+    expect(init.securityContext).toMatchObject({ runAsUser: 100, runAsGroup: 1000, readOnlyRootFilesystem: true });
+    expect(init.volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-config', 'vault-agent-secrets', 'vault-agent-home', 'vault-agent-sa-token']);
+    expect(container(spec, 'vault-agent').args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    expect(sidecar.placement).toBe(SidecarPlacement.CONTAINER);
+    expect(sidecar.companions.map(c => c.name)).toEqual(['vault-agent-init']);
+    const cm = find(manifests, 'ConfigMap');
+    const once = await hcl(cm, 'agent-init.hcl');
+    expect(once.exit_after_auth).toBe(true);
+    expect(once.listener).toBeUndefined();
+    expect(once.telemetry).toBeUndefined();
+    expect(once.template).toEqual([{ source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true }]);
+    expect((await hcl(cm, 'agent.hcl')).exit_after_auth).toBeUndefined();
+  });
+
+  test('Job: only the init container (the Job-safe legacy form)', async () => {
+    // GIVEN
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'migrate', { containers: [{ name: 'migrate', image: 'myapp:v1.0.0' }] });
+
+    // WHEN
+    const { sidecar } = vault(chart, { mode: SidecarMode.LEGACY }, job);
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const spec = podSpec(find(manifests, 'Job'));
+    expect(containerOrder(spec)).toEqual(['init:vault-agent', 'migrate']);
+    const agent = container(spec, 'vault-agent');
+    expect(agent.restartPolicy).toBeUndefined();
+    expect(agent.ports).toBeUndefined();
+    expect(agent.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
+    expect(sidecar.placement).toBe(SidecarPlacement.INIT_CONTAINER);
+    expect(sidecar.metrics).toBeUndefined();
+    expect(sidecar.companions).toEqual([]);
+    const cm = find(manifests, 'ConfigMap');
+    expect(Object.keys(cm.data).sort()).toEqual(['agent-init.hcl', 'db-creds.ctmpl']);
+    expect((await hcl(cm, 'agent-init.hcl')).exit_after_auth).toBe(true);
+  });
+});
+
+describe('vaultAgentSpec (pure, no constructs added)', () => {
+  function specOf(props: Partial<VaultAgentSidecarProps>, workload?: (chart: Chart) => kplus.AbstractPod) {
+    const chart = newChart();
+    const full: VaultAgentSidecarProps = { workload: (workload ?? webDeployment)(chart), role: 'myapp-role', secrets: [DB], ...props };
+    const before = chart.node.findAll().length;
+    const spec = vaultAgentSpec(full, specContext(chart, full, 'vault-agent'));
+    expect(chart.node.findAll().length).toBe(before);
+    return spec;
+  }
+  const job = (chart: Chart) => new kplus.Job(chart, 'web', { containers: [{ name: 'migrate', image: 'myapp:v1.0.0' }] });
+
+  test('NATIVE: the image and its ids, one config, the volumes it declares, the app env', () => {
+    // WHEN
+    const spec = specOf({ secretsSizeLimit: Size.mebibytes(2), caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'vault-tls')) });
+
+    // THEN
+    expect(spec).toMatchObject({
+      image: 'hashicorp/vault:1.19.0',
+      imageUser: 100,
+      imageGroup: 1000,
+      kind: 'vault-agent',
+      profile: SidecarProfile.SECRET_INJECTION,
+      alertPack: VaultAgentSidecar.ALERT_PACK,
+      command: ['vault'],
+      args: ['agent', '-config=/vault/config/agent.hcl'],
+      ports: [{ number: 8201, name: 'vault-metrics', prop: 'metricsPort' }],
+      metrics: { portName: 'vault-metrics', path: '/agent/v1/metrics?format=prometheus' },
+      configDir: '/vault/config',
+      companions: [],
+      legacyJobInitContainer: true,
+    });
+    expect(Object.keys(spec.configFiles!).sort()).toEqual(['agent.hcl', 'db-creds.ctmpl']);
+    expect(spec.appEnvVariables!.VAULT_SECRETS_PATH.value).toBe('/vault/secrets');
+    expect(spec.volumes!.map(v => [v.name, v.source.kind, v.path, v.readOnly, v.appPath, v.appReadOnly, v.writers, v.reuse])).toEqual([
+      ['vault-agent-secrets', 'emptyDir', '/vault/secrets', undefined, '/vault/secrets', true, SidecarVolumeWriters.SIDECAR_ONLY, undefined],
+      ['vault-agent-home', 'emptyDir', '/home/vault', undefined, undefined, undefined, undefined, undefined],
+      ['vault-agent-sa-token', 'serviceAccountToken', '/var/run/secrets/vault.hashicorp.com/serviceaccount', true, undefined, undefined, undefined, undefined],
+      ['vault-agent-tls', 'secret', '/vault/tls', true, undefined, undefined, undefined, undefined],
+    ]);
+    expect(spec.volumes![3].source._object).toBe('Secret \'vault-tls\'');
+  });
+
+  test('LEGACY: both configs and the render-once companion', () => {
+    // WHEN
+    const spec = specOf({ mode: SidecarMode.LEGACY, name: 'secrets' });
+
+    // THEN
+    expect(Object.keys(spec.configFiles!).sort()).toEqual(['agent-init.hcl', 'agent.hcl', 'db-creds.ctmpl']);
+    expect(spec.companions).toEqual([{ name: 'secrets-init', args: ['agent', '-config=/vault/config/agent-init.hcl'] }]);
+    expect(spec.args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
+    expect(spec.volumes!.map(v => v.name)).toEqual(['secrets-secrets', 'secrets-home', 'secrets-sa-token']);
+  });
+
+  test('LEGACY on a Job: the render-once step alone, without listener or metrics', () => {
+    // WHEN
+    const spec = specOf({ mode: SidecarMode.LEGACY }, job);
+
+    // THEN
+    expect(Object.keys(spec.configFiles!).sort()).toEqual(['agent-init.hcl', 'db-creds.ctmpl']);
+    expect(spec.companions).toEqual([]);
+    expect(spec.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
+    expect([spec.ports, spec.metrics]).toEqual([[], undefined]);
+  });
+
+  test('NATIVE on a Job: the long-running agent', () => {
+    // WHEN
+    const spec = specOf({}, job);
+
+    // THEN
+    expect(Object.keys(spec.configFiles!).sort()).toEqual(['agent.hcl', 'db-creds.ctmpl']);
+    expect(spec.companions).toEqual([]);
+  });
+
+  test('raises through the context, with codes', () => {
+    // WHEN
+    let raised: unknown;
+    try {
+      specOf({ role: 'a b' });
+    } catch (e) {
+      raised = e;
+    }
+
+    // THEN
+    expect(raised).toBeInstanceOf(SidecarError);
+    expect(raised).toMatchObject({ code: 'VAULT_ROLE_INVALID', problem: 'role "a b" is not a Vault role name' });
+  });
+});
+
+describe('one Vault Agent per pod', () => {
+  const conflict = (first: string, second: string) =>
+    `${error('POD_CLAIM_CONFLICT')}${first} and ${second} both add a Vault Agent to the pod, so it would run two. Fix: keep one of them on this workload.`;
+
+  test('a sidecar and the injector, in either order', () => {
+    // GIVEN the injector first
+    const chart = newChart();
+    const web = webDeployment(chart);
+    inject(chart, web);
+    // WHEN
+    vault(chart, {}, web);
+    // THEN
+    expect(() => synth(chart)).toThrow(conflict('VaultAgentInjector \'test/inject\'', 'sidecar \'vault-agent\''));
+
+    // GIVEN the sidecar first
+    const chart2 = newChart();
+    const web2 = webDeployment(chart2);
+    vault(chart2, {}, web2);
+    // WHEN
+    inject(chart2, web2);
+    // THEN
+    expect(() => synth(chart2)).toThrow(conflict('sidecar \'vault-agent\'', 'VaultAgentInjector \'test/inject\''));
+  });
+
+  test('two injectors', () => {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+    inject(chart, web);
+
+    // WHEN
+    inject(chart, web, { role: 'other' }, 'again');
+
+    // THEN
+    expect(() => synth(chart)).toThrow(conflict('VaultAgentInjector \'test/inject\'', 'VaultAgentInjector \'test/again\''));
+  });
+
+  test('two sidecars', () => {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+    new VaultAgentSidecar(chart, 'a', { workload: web, name: 'vault-a', role: 'myapp-role', secrets: [DB] });
+
+    // WHEN
+    new VaultAgentSidecar(chart, 'b', { workload: web, name: 'vault-b', role: 'myapp-role', secrets: [DB], secretsDir: '/vault/b', metricsPort: 8202 });
+
+    // THEN
+    expect(() => synth(chart)).toThrow(conflict('sidecar \'vault-a\'', 'sidecar \'vault-b\''));
+  });
+
+  test('one agent on each of two workloads is fine', () => {
+    // GIVEN
+    const chart = newChart();
+
+    // WHEN
+    vault(chart, {}, webDeployment(chart, 'web'));
+    inject(chart, webDeployment(chart, 'api'));
+
+    // THEN
+    expect(() => synth(chart)).not.toThrow();
+  });
+});
+
+describe('injector', () => {
+  test('annotations instead of containers, as the vault-k8s injector expects', () => {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+
+    // WHEN
+    const injector = new VaultAgentInjector(chart, 'secrets', { workload: web, role: 'myapp-role', secrets: [DB, API_KEY] });
+    const manifests = synth(chart);
+
+    // THEN
+    expect(manifests).toMatchSnapshot();
+    const deployment = find(manifests, 'Deployment');
+    const spec = podSpec(deployment);
+    expect(containerOrder(spec)).toEqual(['app']);
+    expect(spec.volumes).toEqual([{ name: 'vault-agent-injector-sa-token', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 3600 } }] } }]);
+    expect(container(spec, 'app').volumeMounts).toBeUndefined();
+    expect(deployment.spec.template.metadata.annotations).toEqual({
+      'vault.hashicorp.com/agent-inject': 'true',
+      'vault.hashicorp.com/agent-inject-status': 'update',
+      'vault.hashicorp.com/role': 'myapp-role',
+      'vault.hashicorp.com/auth-path': 'auth/kubernetes',
+      'vault.hashicorp.com/service': 'https://vault.vault.svc:8200',
+      'vault.hashicorp.com/agent-image': 'hashicorp/vault:1.19.0',
+      'vault.hashicorp.com/agent-run-as-user': '100',
+      'vault.hashicorp.com/agent-run-as-group': '1000',
+      'vault.hashicorp.com/agent-init-first': 'true',
+      'vault.hashicorp.com/agent-pre-populate-only': 'false',
+      'vault.hashicorp.com/agent-service-account-token-volume-name': 'vault-agent-injector-sa-token',
+      'vault.hashicorp.com/agent-requests-cpu': '50m',
+      'vault.hashicorp.com/agent-limits-cpu': '200m',
+      'vault.hashicorp.com/agent-requests-mem': '64Mi',
+      'vault.hashicorp.com/agent-limits-mem': '256Mi',
+      'vault.hashicorp.com/agent-inject-secret-db-creds': 'database/creds/myapp-db',
+      'vault.hashicorp.com/agent-inject-template-db-creds': '{{ with secret "database/creds/myapp-db" }}{{ .Data | toJSON }}{{ end }}\n',
+      'vault.hashicorp.com/agent-inject-secret-api-key': 'secret/data/myapp/api-key',
+      'vault.hashicorp.com/agent-inject-template-api-key': API_KEY_TEMPLATE,
+    });
+    expect(injector.annotations['vault.hashicorp.com/role']).toBe('myapp-role');
+  });
+
+  test('CronJob: pre-populate only, CA from a Secret, resource overrides', () => {
+    // GIVEN
+    const chart = newChart();
+    const cron = new kplus.CronJob(chart, 'report', {
+      schedule: { expressionString: '0 3 * * *' } as any,
+      containers: [{ name: 'report', image: 'myapp:v1.0.0' }],
+    });
+    const ca = kplus.Secret.fromSecretName(chart, 'ca', 'vault-tls');
+
+    // WHEN
+    new VaultAgentInjector(chart, 'secrets', {
+      workload: cron,
+      role: 'report',
+      secrets: [DB],
+      caCertificate: VaultCaCertificate.fromSecret(ca),
+      resources: { memory: { limit: Size.mebibytes(128) } },
+      tokenAudience: 'vault',
+    });
+    const annotations = find(synth(chart), 'CronJob').spec.jobTemplate.spec.template.metadata.annotations;
+
+    // THEN
+    expect(annotations).toMatchObject({
+      'vault.hashicorp.com/agent-pre-populate-only': 'true',
+      'vault.hashicorp.com/tls-secret': 'vault-tls',
+      'vault.hashicorp.com/ca-cert': '/vault/tls/ca.crt',
+      'vault.hashicorp.com/agent-limits-mem': '128Mi',
+      'vault.hashicorp.com/agent-requests-mem': '64Mi',
+    });
+  });
+
+  test('user and group: the image\'s gid stays unless set', () => {
+    // GIVEN
+    const chart = newChart();
+
+    // WHEN
+    inject(chart, webDeployment(chart), { user: 4242 });
+    const annotations = find(synth(chart), 'Deployment').spec.template.metadata.annotations;
+
+    // THEN
+    expect(annotations['vault.hashicorp.com/agent-run-as-user']).toBe('4242');
+    expect(annotations['vault.hashicorp.com/agent-run-as-group']).toBe('1000');
+  });
+});
+
+describe('injection attempts', () => {
+  const attempts = [
+    'myapp-role"\n}\nlistener "tcp" {\n  address = "0.0.0.0:9999"',
+    'role" address = "evil',
+    'role${file("/etc/passwd")}',
+    'role%{ if true }x%{ endif }',
+    'a\\"b',
+  ];
+
+  test.each(attempts)('role %j is refused', (role) => {
+    expect(() => vault(newChart(), { role })).toThrow(`${error('VAULT_ROLE_INVALID')}role ${JSON.stringify(role)} is not a Vault role name. Fix: use letters, digits, '_', '-' and '.', starting and ending with a letter, digit or '_' (Vault's own rule for role names).`);
+  });
+
+  test.each(attempts)('secret path %j is refused', (path) => {
+    expect(() => vault(newChart(), { secrets: [{ name: 'x', path }] })).toThrow(`${error('VAULT_PATH_INVALID')}the path ${JSON.stringify(path)} of secret 'x' is not a Vault path.`);
+  });
+
+  test.each(attempts)('auth path %j is refused', (authPath) => {
+    expect(() => vault(newChart(), { authPath })).toThrow(`${error('VAULT_PATH_INVALID')}auth path ${JSON.stringify(authPath)} is not a Vault path.`);
+  });
+
+  test.each(['https://vault"\n}\nlistener "tcp" {', 'https://vault.svc:8200/${x}', 'https://u:p@vault:8200', 'file:///etc/passwd', 'https://vault:8200?x=1'])('address %j is refused', (address) => {
+    expect(() => vault(newChart(), { address })).toThrow(`${error('VAULT_ADDRESS_INVALID')}address ${JSON.stringify(address)} is not a Vault server URL. Fix: pass http(s)://host[:port], e.g. 'https://vault.vault.svc:8200', without credentials, path or query.`);
+  });
+
+  test('a hostile template stays a file of its own and adds nothing to the HCL', async () => {
+    // GIVEN
+    const template = '"\n}\nlistener "tcp" {\n  address = "0.0.0.0:9999"\n}\ntemplate {\n  destination = "/etc/passwd"\n${x} %{y}';
+    const { chart } = vault(newChart(), { secrets: [{ name: 'db-creds', path: 'database/creds/myapp-db', template }] });
+
+    // WHEN
+    const cm = find(synth(chart), 'ConfigMap');
+    const config = await hcl(cm, 'agent.hcl');
+
+    // THEN
+    expect(cm.data['db-creds.ctmpl']).toBe(template);
+    expect(Object.keys(config).sort()).toEqual(['auto_auth', 'listener', 'telemetry', 'template', 'template_config', 'vault']);
+    expect(config.listener).toEqual({ tcp: [{ address: '0.0.0.0:8201', tls_disable: true, role: 'metrics_only' }] });
+    expect(config.template).toEqual([{ source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true }]);
+    expect(cm.data['agent.hcl']).not.toContain('9999');
+  });
+
+  test('a hostile template in injector mode is only an annotation value', () => {
+    // GIVEN
+    const chart = newChart();
+    const template = '"}\nvault.hashicorp.com/agent-inject: "false"';
+
+    // WHEN
+    new VaultAgentInjector(chart, 'secrets', { workload: webDeployment(chart), role: 'r', secrets: [{ name: 'x', path: 'secret/x', template }] });
+    const annotations = find(synth(chart), 'Deployment').spec.template.metadata.annotations;
+
+    // THEN
+    expect(annotations['vault.hashicorp.com/agent-inject']).toBe('true');
+    expect(annotations['vault.hashicorp.com/agent-inject-template-x']).toBe(template);
+  });
+
+  test('a secrets directory with shell characters is one word to the startup probe\'s shell', () => {
+    // GIVEN a secrets directory whose name would run a command if the shell read it as code
+    const base = mkdtempSync(join(tmpdir(), 'vault-probe-'));
+    try {
+      const dir = join(base, 'a$(id>pwned)\'b`id>pwned`;c|d&&e');
+      const { chart } = vault(newChart(), { secretsDir: dir, secrets: [DB, API_KEY] });
+      const command: string[] = container(podSpec(find(synth(chart), 'Deployment')), 'vault-agent').startupProbe.exec.command;
+      const probe = () => execFileSync(command[0], command.slice(1), { cwd: base, stdio: 'pipe' });
+
+      // WHEN the files are not all there, THEN the real shell's probe fails
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'db-creds'), '{"password":"x"}');
+      expect(probe).toThrow();
+
+      // WHEN every file is there, THEN it passes, and ran nothing from the name
+      writeFileSync(join(dir, 'api-key'), 'k');
+      expect(probe).not.toThrow();
+      expect(existsSync(join(base, 'pwned'))).toBe(false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('HCL renderer', () => {
+  test('every string either round-trips through a real HCL parser as one value, or is refused', async () => {
+    const hostile = fc.string({ unit: fc.constantFrom('"', '\\', '$', '%', '{', '}', '\n', '=', '#', '/', '*', ' ', 'a', '\u00e9', '\uf9f4'), maxLength: 12 });
+    await fc.assert(fc.asyncProperty(fc.oneof(hostile, fc.string({ unit: 'grapheme', maxLength: 20 })), async (s) => {
+      const refused = /[\u0000-\u001f\u007f]/.test(s) || s.includes('${') || s.includes('%{') || s !== s.normalize('NFC');
+      if (refused) {
+        expect(() => hclString(s)).toThrow('cannot be written to HCL');
+        return;
+      }
+      const parsed = await parse('x.hcl', renderHcl([block('b', [s], [attr('k', s)]), attr('after', 1)]));
+      expect(Object.keys(parsed).sort()).toEqual(['after', 'b']);
+      expect(parsed.b).toEqual({ [s]: [{ k: s }] });
+    }), { numRuns: 300 });
+  });
+
+  test.each([
+    ['a\nb', 'it contains a control character (a newline, a tab, ...)'],
+    ['a\tb', 'it contains a control character (a newline, a tab, ...)'],
+    ['${x}', 'it contains \'${\' or \'%{\', which HCL reads as a template sequence'],
+    ['%{ if x }', 'it contains \'${\' or \'%{\', which HCL reads as a template sequence'],
+    ['\uf9f4', 'it is not in Unicode normalization form C, which HCL 2 applies and HCL 1 does not'],
+  ])('refuses %j', (value, problem) => {
+    expect(() => hclString(value)).toThrow(`${JSON.stringify(value)} cannot be written to HCL: ${problem}`);
+  });
+
+  test('escapes quotes and backslashes', async () => {
+    const s = 'a"b\\c\\"d';
+    expect(hclString(s)).toBe('"a\\"b\\\\c\\\\\\"d"');
+    expect((await parse('x.hcl', renderHcl([attr('k', s)]))).k).toBe(s);
+  });
+
+  test('refuses a name that is not an identifier, and a number that is not an integer', () => {
+    expect(() => renderHcl([attr('a b', 1)])).toThrow('\'a b\' is not an HCL identifier');
+    expect(() => renderHcl([attr('a', 1.5)])).toThrow('1.5 is not an integer HCL can hold');
+  });
+});
+
+describe('errors', () => {
+  test.each([
+    ['no secrets', { secrets: [] }, 'VAULT_SECRET_INVALID', 'no secrets to render. Fix: pass at least one secret in \'secrets\', e.g. { name: \'db-creds\', path: \'database/creds/myapp-db\' }.'],
+    ['bad secret name', { secrets: [{ name: '../etc/passwd', path: 'secret/x' }] }, 'VAULT_SECRET_INVALID', 'secret name "../etc/passwd" is not a valid file name. Fix: use letters, digits, \'.\', \'_\' and \'-\', starting and ending with a letter or digit, at most 41 characters.'],
+    ['secret name too long', { secrets: [{ name: 'a'.repeat(42), path: 'secret/x' }] }, 'VAULT_SECRET_INVALID', `secret name "${'a'.repeat(42)}" is not a valid file name.`],
+    ['duplicate secret names', { secrets: [DB, { ...DB, path: 'secret/other' }] }, 'VAULT_SECRET_INVALID', 'two secrets are named \'db-creds\'. Fix: give every secret its own name (each is a file).'],
+    ['empty template', { secrets: [{ name: 'x', path: 'secret/x', template: ' \n' }] }, 'VAULT_SECRET_INVALID', 'the template of secret \'x\' is empty. Fix: pass a Consul Template template, or leave \'template\' unset for the default JSON rendering.'],
+    ['absolute secret path', { secrets: [{ name: 'x', path: '/secret/x' }] }, 'VAULT_PATH_INVALID', 'the path "/secret/x" of secret \'x\' is not a Vault path. Fix: pass a path such as \'secret/data/myapp/api-key\' (letters, digits, \'_\', \'-\', \'.\' and \'/\' between segments, no leading \'/\').'],
+    ['secret path with ..', { secrets: [{ name: 'x', path: 'secret/../sys' }] }, 'VAULT_PATH_INVALID', 'the path "secret/../sys" of secret \'x\' is not a Vault path.'],
+    ['bad auth path', { authPath: '/auth/kubernetes' }, 'VAULT_PATH_INVALID', 'auth path "/auth/kubernetes" is not a Vault path. Fix: pass the mount path of the Kubernetes auth method, e.g. \'auth/kubernetes\' (letters, digits, \'_\', \'-\', \'.\' and \'/\' between segments).'],
+    ['bad token audience', { tokenAudience: 'vault "x"' }, 'VAULT_AUDIENCE_INVALID', 'token audience "vault \\"x\\"" is not valid. Fix: pass a name or URL such as \'vault\' (letters, digits, \'.\', \'_\', \':\', \'/\' and \'-\').'],
+    ['token expiration too short', { tokenExpiration: Duration.minutes(5) }, 'DURATION_INVALID', '\'tokenExpiration\' is not a whole number of seconds of at least 600. Fix: pass e.g. Duration.seconds(600) as \'tokenExpiration\'.'],
+    ['token expiration not whole seconds', { tokenExpiration: Duration.millis(700500) }, 'DURATION_INVALID', '\'tokenExpiration\' is not a whole number of seconds of at least 600.'],
+    ['bad CA key', { caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'ca'), '../ca.crt') }, 'VAULT_CA_INVALID', 'CA certificate key "../ca.crt" is not a valid file name. Fix: name the ConfigMap or Secret key that holds the PEM certificate, e.g. \'ca.crt\'.'],
+    ['secrets dir with whitespace', { secretsDir: '/vault/secrets; rm -rf /' }, 'PATH_INVALID', '\'secretsDir\' \'/vault/secrets; rm -rf /\' is not a canonical absolute path. Fix: pass an absolute path such as \'/var/log/app\' as \'secretsDir\' (no \'.\', \'..\', \'//\', trailing \'/\' or whitespace).'],
+    ['relative secrets dir', { secretsDir: 'vault/secrets' }, 'PATH_INVALID', '\'secretsDir\' \'vault/secrets\' is not a canonical absolute path.'],
+    ['secrets size limit', { secretsSizeLimit: Size.kibibytes(512) }, 'SIZE_INVALID', '\'secretsSizeLimit\' is not a positive whole number of MiB. Fix: pass e.g. Size.mebibytes(64) as \'secretsSizeLimit\'.'],
+    ['metrics port', { metricsPort: 70000 }, 'PORT_INVALID', '\'metricsPort\' 70000 is not a valid port number. Fix: pass an integer from 1 to 65535 as \'metricsPort\'.'],
+    ['a template sequence in the secrets dir', { secretsDir: '/vault/${HOME}' }, 'VAULT_CONFIG_UNSAFE', 'a value of the agent configuration cannot be written safely: "/vault/${HOME}/db-creds" cannot be written to HCL: it contains \'${\' or \'%{\', which HCL reads as a template sequence. Fix: remove control characters, \'${\' and \'%{\' from the value (and write it in Unicode normalization form C).'],
+    ['a secrets dir not in NFC', { secretsDir: '/vault/\uf9f4' }, 'VAULT_CONFIG_UNSAFE', 'cannot be written to HCL: it is not in Unicode normalization form C, which HCL 2 applies and HCL 1 does not. Fix: '],
+  ] as Array<[string, Partial<VaultAgentSidecarProps>, string, string]>)('%s', (_label, props, code, message) => {
+    expect(() => vault(newChart(), props)).toThrow(message.startsWith('cannot') ? message : `${error(code)}${message}`);
+    expect(() => vault(newChart(), props)).toThrow(`[${code}] `);
+  });
+
+  test('secretFile() of a secret it does not render', () => {
+    const { sidecar } = vault();
+    expect(() => sidecar.secretFile('nope')).toThrow(`${error('VAULT_SECRET_UNKNOWN')}it renders no secret named 'nope' (it renders 'db-creds'). Fix: name one of the secrets passed in 'secrets'.`);
+  });
+
+  // Issue #12, defect 1: the agent got two volume mounts at one path, which the API server refuses.
+  test.each([
+    ['/vault/config', 'vault-agent-config', 'vault-agent-secrets'],
+    ['/home/vault', 'vault-agent-secrets', 'vault-agent-home'],
+  ])('secretsDir %s, where the agent mounts another volume, is refused at construction', (secretsDir, first, second) => {
+    expect(() => vault(newChart(), { secretsDir })).toThrow(`${error('MOUNT_PATH_TAKEN')}container 'vault-agent' would mount both '${first}' and '${second}' at '${secretsDir}'.`);
+  });
+
+  test('the pod-wide checks apply: a second container named vault-agent', () => {
+    const chart = newChart();
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0' }, { name: 'vault-agent', image: 'hashicorp/vault:1.19.0' }] });
+    expect(() => vault(chart, {}, web)).toThrow(`${error('CONTAINER_NAME_TAKEN')}the pod already has a container named 'vault-agent'. Fix: give this sidecar another name with the 'name' prop.`);
+  });
+
+  // Found by the property-based tests: the agent reused the pod's volume of that name,
+  // and rendered the secrets to disk, into a volume the app mounted read-write.
+  test('a volume of the pod already has the secrets volume\'s name', () => {
+    // GIVEN another sidecar that shares a disk-backed volume named 'vault-agent-secrets'
+    const chart = newChart();
+    const web = webDeployment(chart);
+    new Sidecar(chart, 'cache', {
+      workload: web,
+      image: 'rclone/rclone:1.68.2',
+      volumes: [{ name: 'vault-agent-secrets', source: SidecarVolumeSource.emptyDir(), path: '/cache', appPath: '/cache', reuse: true }],
+    });
+    // WHEN / THEN
+    expect(() => vault(chart, {}, web)).toThrow(`${error('VOLUME_NAME_TAKEN')}volume name 'vault-agent-secrets' is already taken by sidecar 'cache'.`);
+  });
+
+  // Found by the property-based tests: a sidecar sharing a volume of the same name
+  // reused the agent's secrets volume and mounted it read-write into the app.
+  test('another sidecar cannot reuse the secrets volume', () => {
+    // GIVEN the agent
+    const chart = newChart();
+    const web = webDeployment(chart);
+    vault(chart, {}, web);
+    // WHEN / THEN a sidecar that shares 'vault-agent-secrets' is refused, naming the owner
+    expect(() => new Sidecar(chart, 'cache', {
+      workload: web,
+      name: 'cache',
+      image: 'rclone/rclone:1.68.2',
+      volumes: [{ name: 'vault-agent-secrets', source: SidecarVolumeSource.emptyDir(), path: '/cache', appPath: '/cache', reuse: true }],
+    })).toThrow(`${error('VOLUME_NAME_TAKEN', 'workload \'test/web\', sidecar \'cache\'')}volume name 'vault-agent-secrets' is already taken by sidecar 'vault-agent'.`);
+  });
+
+  test('the app mounts the secrets volume read-write itself', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const { sidecar } = vault(chart, {}, web);
+    web.containers[0].mount('/secrets', sidecar.secretsVolume);
+    expect(() => synth(chart)).toThrow(`${error('VOLUME_WRITER_FORBIDDEN', 'workload \'test/web\'')}container 'app' mounts volume 'vault-agent-secrets' read-write, but only sidecar 'vault-agent' may write it.`);
+  });
+
+  test('read-only readers of the secrets are fine', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    web.addInitContainer({ name: 'migrate', image: 'myapp:v1.0.0' });
+    const { sidecar } = vault(chart, {}, web);
+    web.containers[0].mount('/more-secrets', sidecar.secretsVolume, { readOnly: true });
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(container(spec, 'migrate').volumeMounts).toEqual([{ mountPath: '/vault/secrets', name: 'vault-agent-secrets', readOnly: true }]);
+  });
+
+  test('the pod-wide checks apply: the app on the metrics port', () => {
+    const chart = newChart();
+    const web = new kplus.Deployment(chart, 'web', { containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8201 }] });
+    vault(chart, {}, web);
+    expect(() => synth(chart)).toThrow(`${error('PORT_IN_USE')}port 8201/TCP ('metricsPort') is also used by container 'app' (containers of a pod share one network namespace). Fix: move one of them to a free port (set 'metricsPort', or the port of 'app').`);
+  });
+
+  describe('injector', () => {
+    test.each([
+      ['CA from a ConfigMap', { caCertificate: VaultCaCertificate.fromConfigMap(kplus.ConfigMap.fromConfigMapName(newChart(), 'ca', 'ca')) }, 'VAULT_CA_INVALID', 'the injector mounts a CA certificate from a Secret only. Fix: pass VaultCaCertificate.fromSecret(...).'],
+      ['resources', { resources: { cpu: { request: kplus.Cpu.millis(300) } } }, 'RESOURCES_INVALID', 'CPU limit 200m is below the CPU request 300m. Fix: '],
+      ['uid 0', { user: 0 }, 'USER_INVALID', 'uid 0 is not a non-root user. Fix: '],
+      ['gid -1', { group: -1 }, 'USER_INVALID', 'gid -1 is not valid. Fix: pass a non-negative integer as \'group\'.'],
+      ['unpinned image', { image: 'hashicorp/vault:latest' }, 'IMAGE_NOT_PINNED', 'image \'hashicorp/vault:latest\' is not pinned. Fix: use an exact tag or digest, never \'latest\' or no tag.'],
+      ['bad role', { role: 'a"b' }, 'VAULT_ROLE_INVALID', 'role "a\\"b" is not a Vault role name.'],
+      ['token expiration', { tokenExpiration: Duration.minutes(1) }, 'DURATION_INVALID', '\'tokenExpiration\' is not a whole number of seconds of at least 600.'],
+    ] as Array<[string, Partial<VaultAgentInjectorProps>, string, string]>)('%s', (_label, props, code, message) => {
+      const chart = newChart();
+      expect(() => inject(chart, webDeployment(chart), props)).toThrow(`${error(code)}${message}`);
+    });
+
+    test('the pod already has a volume of the token volume\'s name', () => {
+      // GIVEN
+      const chart = newChart();
+      const web = webDeployment(chart);
+      web.addVolume(kplus.Volume.fromEmptyDir(chart, 'v', 'vault-agent-injector-sa-token'));
+      // WHEN / THEN
+      expect(() => inject(chart, web)).toThrow(`${error('VOLUME_NAME_TAKEN')}the pod already has a volume named 'vault-agent-injector-sa-token' (in the pod's volumes).`);
+    });
+  });
+});
