@@ -29,12 +29,19 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     // Real parsers for the generated configs, used by the tests.
     '@cdktf/hcl2json@^0.21.0',
     'fast-check@^4.10.2',
+    // Envoy's upstream v3 API protos (under deps/) and a loader for them: the bootstrap's oracle.
+    '@grpc/grpc-js-xds@1.14.1',
+    '@grpc/proto-loader@^0.7.13',
   ],
   // Runtime needs that are not jsii modules travel inside the package.
   // yaml renders the Envoy bootstrap and StatsD mappings; lezer-promql parses every
-  // alert expression at synth.
+  // alert expression at synth; re2js checks RE2 patterns; the Grafana SDK builds dashboards.
   bundledDeps: [
     'yaml@^2.9.1',
+    // RE2 (the exporters' regular expressions), in pure JavaScript.
+    're2js@^2.10.0',
+    // Grafana's dashboards-as-code SDK (SidecarDashboards).
+    '@grafana/grafana-foundation-sdk@0.0.21',
     '@prometheus-io/lezer-promql@^0.315.0',
     '@lezer/lr@^1.4.12',
     '@lezer/highlight@^1.2.1',
