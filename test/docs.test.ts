@@ -68,7 +68,7 @@ function diagnostics(all: Block[]): Map<Block, string[]> {
     const body = lines.slice(cut).join('\n');
     const name = join(ROOT, '.docs-check', `block${i}.ts`);
     sources.set(name, b);
-    texts.set(name, `${imports}\n${FIXTURE.replace('/// here', `{\n${body}\n}`)}`);
+    texts.set(name, `${imports}\n${FIXTURE.replace('/// here', () => `{\n${body}\n}`)}`);
   });
   const options: ts.CompilerOptions = {
     target: ts.ScriptTarget.ES2022,
