@@ -68,7 +68,7 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     dirs: ['src'],
     devdirs: ['test', 'examples', 'bench', 'projenrc', '.projenrc.ts'],
   },
-  gitignore: ['/dist/', '/dist-package/', 'cdk8s.out/', '/bench/.build/'],
+  gitignore: ['/dist/', '/dist-package/', 'cdk8s.out/', '/bench/.build/', '/build/'],
 });
 
 // Tests live under test/ only: src/**/spec.ts are sidecar specs, not tests (projen's
@@ -122,7 +122,7 @@ project.eslint?.addIgnorePattern('src/imports/');
 // The package holds what a consumer needs: lib/ with its .d.ts, .jsii, src/ (the source
 // maps' sources), README, LICENSE, API.md, and the bundled dependencies; nothing of the
 // repository's own tooling (test/package.test.ts reads `npm pack --dry-run`).
-project.npmignore?.exclude('/crds/', '/.ci/', '/cdk8s.yaml', '/examples/', '/docs/', '/rosetta/', '/dist-package/', '/test-reports/');
+project.npmignore?.exclude('/crds/', '/.ci/', '/cdk8s.yaml', '/examples/', '/docs/', '/rosetta/', '/snapshots/', '/build/', '/dist-package/', '/test-reports/');
 project.npmignore?.removePatterns('/src/');
 
 // The synth benchmark (bench/): the library against the same pods written by hand.

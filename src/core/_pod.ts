@@ -1,6 +1,8 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
+// eslint-disable-next-line import/no-extraneous-dependencies
+import { toJson_Volume } from 'cdk8s-plus-28/lib/imports/k8s';
 import { SidecarError, workloadSubject } from './errors';
 
 /**
@@ -73,4 +75,24 @@ export function keepWithWorkload(object: IConstruct, workload: kplus.AbstractPod
   if (workload.metadata.namespace === undefined && api.metadata.namespace !== undefined) {
     api.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
+}
+
+/**
+ * Some cdk8s-plus releases (the 32 and 33 lines, 2.5.x) render a StatefulSet without
+ * `volumeClaimTemplates` with no pod volumes at all, so every mount points at a volume
+ * that does not exist (cdk8s-team/cdk8s#2858, cdk8s-team/cdk8s-plus#6735). When the
+ * StatefulSet's own pod spec lost volumes its base Workload renders, they are put back
+ * with a JSON patch; on a release without the bug this does nothing.
+ *
+ * @returns whether a patch was added
+ */
+export function restoreStatefulSetVolumes(workload: kplus.AbstractPod): boolean {
+  if (!(workload instanceof kplus.StatefulSet)) return false;
+  const own: any[] = (workload as any)._toPodSpec().volumes ?? [];
+  const base: any[] = (kplus.Workload.prototype as any)._toPodSpec.call(workload).volumes ?? [];
+  const claims: string[] = ((workload as any).volumeClaimTemplates ?? []).map((t: { name: string }) => t.name);
+  const wanted = base.filter(v => !claims.includes(v.name));
+  if (wanted.length === 0 || own.length === wanted.length) return false;
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/volumes', wanted.map(v => toJson_Volume(v))));
+  return true;
 }

@@ -1,7 +1,7 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { applyContainerOrder, podSpecPointer } from './_pod';
+import { applyContainerOrder, podSpecPointer, restoreStatefulSetVolumes } from './_pod';
 import { Checks } from './checks';
 import { failFor, workloadSubject } from './errors';
 import { POD_RULES } from './rules';
@@ -58,6 +58,7 @@ export class PodSidecars extends Construct {
   private appShutdownOverride?: Duration;
   private gracePeriodLimit?: Duration;
   private patchedGracePeriod?: number;
+  private volumesRestored = false;
 
   private constructor(workload: kplus.AbstractPod) {
     super(workload, ID);
@@ -212,6 +213,8 @@ export class PodSidecars extends Construct {
         ...apps,
       ],
     );
+
+    if (!this.volumesRestored) this.volumesRestored = restoreStatefulSetVolumes(w);
 
     const shutdown = this.shutdownNeed();
     const pointer = podSpecPointer(w);

@@ -1,7 +1,7 @@
 import { ApiObject, ApiObjectMetadataDefinition, Chart, Cron, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { PodSidecars, Sidecar, SidecarMode, SidecarProfile, SidecarProps, SidecarVolumeSource } from '../../src/core';
-import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from '../util';
+import { allContainers, container, containerOrder, find, newChart, podSpec, synth, webDeployment } from '../util';
 
 const IMAGE = 'busybox:1.36.1';
 
@@ -50,6 +50,27 @@ describe('every workload kind', () => {
     expect(container(spec, 'migrate').restartPolicy).toBeUndefined();
     expect(spec.terminationGracePeriodSeconds).toBe(30 + 15 + 5);
     expect(spec).toMatchSnapshot();
+  });
+
+  test.each(KINDS)('%s: every volume a container mounts is a volume of the pod', (_kind, make) => {
+    // GIVEN sidecars with private and shared volumes (a StatefulSet without volumeClaimTemplates
+    // lost every pod volume in some cdk8s-plus releases: cdk8s-team/cdk8s#2858)
+    const chart = newChart();
+    const w = make(chart);
+    new Sidecar(chart, 'sync', {
+      workload: w, image: 'rclone/rclone:1.68.2', writablePaths: ['/tmp'], configFiles: { 'a.conf': 'x' },
+      volumes: [{ name: 'shared', source: SidecarVolumeSource.emptyDir({ sizeLimit: Size.mebibytes(8) }), path: '/shared', appPath: '/shared' }],
+    });
+
+    // WHEN
+    const spec = podSpec(find(synth(chart), _kind));
+
+    // THEN
+    const volumes = (spec.volumes ?? []).map((v: any) => v.name).sort();
+    expect(volumes).toEqual(['shared', 'sync-config', 'sync-tmp']);
+    for (const c of allContainers(spec)) {
+      for (const m of c.volumeMounts ?? []) expect(volumes).toContain(m.name);
+    }
   });
 
   test.each(KINDS.filter(([k]) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(k)))('%s: legacy sidecars come first in the container list, in start order', (kind, make) => {

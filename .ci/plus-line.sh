@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# One source, one package per cdk8s-plus major (the way cdk8s-plus itself ships one
+# package per Kubernetes version). The source is written against cdk8s-plus-28; this
+# builds the same source against another cdk8s-plus line into build/cdk8s-plus-<major>/:
+# the package `cdk8s-sidecars-plus-<major>`, compiled by jsii, with the whole test suite
+# run against it (same tests, same snapshots, same docs checks).
+#
+# The line's own snapshots (cdk8s-plus-33 renders a few more defaults, such as
+# shareProcessNamespace: false) live in snapshots/cdk8s-plus-<major>/, mirroring test/.
+#
+#   bash .ci/plus-line.sh 33            # build and test the cdk8s-plus-33 package
+#   bash .ci/plus-line.sh 33 --no-test  # build only
+#   bash .ci/plus-line.sh 33 --update   # rewrite its snapshots (review the diff!)
+set -euo pipefail
+major="${1:?usage: plus-line.sh <cdk8s-plus major> [--no-test]}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+out="$root/build/cdk8s-plus-$major"
+plus="cdk8s-plus-$major"
+
+[ -d "$root/node_modules/$plus" ] || { echo "plus-line: $plus is not installed (a devDependency in .projenrc.ts)"; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out"
+cd "$root"
+cp -r src test docs rosetta examples bench README.md LICENSE API.md tsconfig.json "$out/"
+rm -rf "$out/bench/.build"
+ln -s "$root/node_modules" "$out/node_modules"
+
+# The cdk8s-plus line: every import, doc and message of the copy names the other package.
+grep -rl 'cdk8s-plus-28' "$out" --include='*.ts' --include='*.md' --include='*.snap' --include='*.ts-fixture' \
+  | xargs sed -i "s/cdk8s-plus-28/$plus/g"
+
+# The line's own snapshots replace the copied ones.
+if [ -d "$root/snapshots/$plus" ]; then
+  cp -r "$root/snapshots/$plus/." "$out/"
+fi
+
+# Its package.json: the same project, named for the line, depending on that line.
+node - "$root/package.json" "$out/package.json" "$major" <<'EOF'
+const [src, dst, major] = process.argv.slice(2);
+const fs = require('fs');
+const pkg = JSON.parse(fs.readFileSync(src, 'utf8'));
+const plus = `cdk8s-plus-${major}`;
+const version = require(`${process.cwd()}/node_modules/${plus}/package.json`).version;
+pkg.name = `cdk8s-sidecars-plus-${major}`;
+pkg.description = pkg.description.replace(/cdk8s-plus-28/g, plus);
+const swap = (deps, range) => {
+  if (!deps || !('cdk8s-plus-28' in deps)) return;
+  delete deps['cdk8s-plus-28'];
+  deps[plus] = range;
+};
+swap(pkg.peerDependencies, `^${version}`);
+swap(pkg.devDependencies, version);
+fs.writeFileSync(dst, `${JSON.stringify(pkg, null, 2)}\n`);
+EOF
+
+cd "$out"
+npx jsii --silence-warnings=reserved-word
+case "${2:-}" in
+  --no-test) ;;
+  --update)
+    npx jest --ci=false -u
+    rm -rf "$root/snapshots/$plus"
+    (cd "$out" && find test -path '*/__snapshots__/*.snap' -print0 | while IFS= read -r -d '' f; do
+      mkdir -p "$root/snapshots/$plus/$(dirname "$f")"
+      cp "$f" "$root/snapshots/$plus/$f"
+    done)
+    ;;
+  *) npx jest --ci ;;
+esac
+echo "plus-line: cdk8s-sidecars-plus-$major built in ${out#$root/}"
