@@ -22,9 +22,36 @@ plus="cdk8s-plus-$major"
 rm -rf "$out"
 mkdir -p "$out"
 cd "$root"
-cp -r src test docs rosetta examples bench README.md LICENSE API.md tsconfig.json "$out/"
+cp -r src test docs rosetta examples bench README.md LICENSE API.md tsconfig.json .npmignore "$out/"
 rm -rf "$out/bench/.build"
-ln -s "$root/node_modules" "$out/node_modules"
+# node_modules: the repository's packages, linked; the bundled dependencies and what they
+# need copied, so that npm packs this package the way it packs the main one.
+node - "$root" "$out" <<'EOF'
+const [root, out] = process.argv.slice(2);
+const fs = require('fs');
+const path = require('path');
+const src = path.join(root, 'node_modules');
+const dst = path.join(out, 'node_modules');
+const closure = new Set();
+const visit = (name) => {
+  if (closure.has(name)) return;
+  closure.add(name);
+  const deps = JSON.parse(fs.readFileSync(path.join(src, name, 'package.json'), 'utf8')).dependencies ?? {};
+  Object.keys(deps).forEach(visit);
+};
+JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).bundledDependencies.forEach(visit);
+const place = (name) => {
+  const from = path.join(src, name);
+  const to = path.join(dst, name);
+  fs.mkdirSync(path.dirname(to), { recursive: true });
+  if (closure.has(name)) fs.cpSync(from, to, { recursive: true, dereference: true });
+  else fs.symlinkSync(from, to);
+};
+for (const entry of fs.readdirSync(src)) {
+  if (entry.startsWith('@')) fs.readdirSync(path.join(src, entry)).forEach(n => place(`${entry}/${n}`));
+  else place(entry);
+}
+EOF
 
 # The cdk8s-plus line: every import, doc and message of the copy names the other package.
 grep -rl 'cdk8s-plus-28' "$out" --include='*.ts' --include='*.md' --include='*.snap' --include='*.ts-fixture' \

@@ -1,8 +1,6 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-// eslint-disable-next-line import/no-extraneous-dependencies
-import { toJson_Volume } from 'cdk8s-plus-28/lib/imports/k8s';
 import { SidecarError, workloadSubject } from './errors';
 
 /**
@@ -93,6 +91,8 @@ export function restoreStatefulSetVolumes(workload: kplus.AbstractPod): boolean 
   const claims: string[] = ((workload as any).volumeClaimTemplates ?? []).map((t: { name: string }) => t.name);
   const wanted = base.filter(v => !claims.includes(v.name));
   if (wanted.length === 0 || own.length === wanted.length) return false;
-  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/volumes', wanted.map(v => toJson_Volume(v))));
+  // The patch applies before the generated StatefulSet's own conversion to JSON, which
+  // then renders these volumes like every other (quantities included).
+  ApiObject.of(workload).addJsonPatch(JsonPatch.add('/spec/template/spec/volumes', wanted));
   return true;
 }

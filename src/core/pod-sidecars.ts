@@ -247,6 +247,8 @@ export class PodSidecars extends Construct {
   /** Arranges and checks the pod; a pod with no sidecar (only claims, say) is left as it is. */
   private validatePod(): string[] {
     if (this.registered.length === 0) {
+      // A volume added without a sidecar (the Vault injector's token) must survive too.
+      if (!this.volumesRestored) this.volumesRestored = restoreStatefulSetVolumes(this.workload);
       return claims(this.view(new Map(), this.shutdownNeed()));
     }
     return this.check(this.arrange());
