@@ -4,15 +4,21 @@
 # cdk8s-plus-28 and the test tools from the npm registry, at the versions this repository
 # locks), type-checks and synthesizes the README's quick start, and runs a jest snapshot
 # test there, the way the cdk8s docs recommend (Testing.synth + toMatchSnapshot).
-# Needs `npx projen compile` first.
+# Needs `npx projen compile` first; for another cdk8s-plus line, `.ci/plus-line.sh <major>`.
+#
+#   bash .ci/consumer.sh       # cdk8s-sidecars on cdk8s-plus-28
+#   bash .ci/consumer.sh 33    # cdk8s-sidecars-plus-33 on cdk8s-plus-33 (what `cdk8s init` gives)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
+major="${1:-28}"
+plus="cdk8s-plus-$major"
+if [ "$major" = 28 ]; then package=cdk8s-sidecars; dir="$root"; else package="cdk8s-sidecars-plus-$major"; dir="$root/build/$plus"; fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 version() { node -p "require('$root/node_modules/$1/package.json').version"; }
 
-npm pack --ignore-scripts --pack-destination "$work" --silent "$root" >/dev/null
+npm pack --ignore-scripts --pack-destination "$work" --silent "$dir" >/dev/null
 tarball="$(ls "$work"/*.tgz)"
 
 app="$work/app"
@@ -23,9 +29,9 @@ cat > "$app/package.json" <<EOF
   "private": true,
   "dependencies": {
     "cdk8s": "$(version cdk8s)",
-    "cdk8s-plus-28": "$(version cdk8s-plus-28)",
+    "$plus": "$(version $plus)",
     "constructs": "$(version constructs)",
-    "cdk8s-sidecars": "file:$tarball"
+    "$package": "file:$tarball"
   },
   "devDependencies": {
     "@types/jest": "$(version @types/jest)",
@@ -49,7 +55,8 @@ EOF
 
 # The quick start, exactly as the README shows it (the first ts block under "## Quick start"),
 # with its app.synth() writing to dist/.
-awk '/^## Quick start/{q=1} q&&/^```ts$/{on=1; next} on&&/^```$/{exit} on{print}' "$root/README.md" > "$app/src/main.ts"
+awk '/^## Quick start/{q=1} q&&/^```ts$/{on=1; next} on&&/^```$/{exit} on{print}' "$root/README.md" \
+  | sed -e "s/'cdk8s-plus-28'/'$plus'/" -e "s/'cdk8s-sidecars'/'$package'/" > "$app/src/main.ts"
 [ -s "$app/src/main.ts" ] || { echo "consumer: no ts block under '## Quick start' in README.md"; exit 1; }
 
 # The same app as a function, for the snapshot test.
@@ -73,4 +80,4 @@ node build/main.js
 ls dist/*.k8s.yaml
 grep -q 'restartPolicy: Always' dist/*.k8s.yaml
 npx jest --silent 2>&1 | tail -n 5
-echo "consumer: the packed library type-checks, synthesizes and snapshot-tests in a fresh cdk8s app"
+echo "consumer: $package (packed) type-checks, synthesizes and snapshot-tests in a fresh cdk8s app on $plus"
