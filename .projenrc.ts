@@ -74,6 +74,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
 // Tests live under test/ only: src/**/spec.ts are sidecar specs, not tests (projen's
 // default testMatch would collect them).
 project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts']);
+// Jest looks under test/ only: snapshots/ holds other cdk8s-plus lines' snapshots, which
+// would otherwise count as obsolete (and `-u` would delete them).
+project.package.file.addOverride('jest.roots', ['<rootDir>/test']);
 
 // examples/ and bench/ are type-checked and linted like the tests.
 for (const dir of ['examples', 'bench']) {
