@@ -13,7 +13,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Chart, Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { ENVOY_YAML, FLUENT_BIT_CONF, PARSERS_CONF, POD_METRICS_ENDPOINTS, RULE_GROUPS, VAULT_AGENT_HCL } from './hand-config';
+import { ENVOY_YAML, FLUENT_BIT_YAML, POD_METRICS_ENDPOINTS, RULE_GROUPS, VAULT_AGENT_HCL } from './hand-config';
 import { APP_IMAGE, APP_PORT, NAMESPACE, VAULT_SECRETS } from './scenario';
 
 const VAULT_DATA: { [key: string]: string } = { 'agent.hcl': VAULT_AGENT_HCL };
@@ -27,14 +27,15 @@ function rolloutHash(files: { [name: string]: string }): string {
   for (const name of Object.keys(files).sort()) hash.update(name).update('\0').update(files[name]).update('\0');
   return hash.digest('hex').slice(0, 16);
 }
-const FLUENT_BIT_HASH = rolloutHash({ 'fluent-bit.conf': FLUENT_BIT_CONF, 'parsers.conf': PARSERS_CONF });
+const FLUENT_BIT_HASH = rolloutHash({ 'fluent-bit.yaml': FLUENT_BIT_YAML });
 const VAULT_HASH = rolloutHash(VAULT_DATA);
 const ENVOY_HASH = rolloutHash({ 'envoy.yaml': ENVOY_YAML });
 const VAULT_STARTED = VAULT_SECRETS.map(s => `test -s /vault/secrets/${s.name}`).join(' && ');
 
-const ADMIN_REQUEST = (method: string, path: string) =>
-  `( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${method} ${path} HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null`;
-const ENVOY_DRAIN = `${ADMIN_REQUEST('POST', '/drain_listeners?inboundonly&graceful')} || echo "envoy drain request failed" >&2\nsleep 10`;
+// Envoy's preStop hook (bash, no curl in the image): ask the admin listener for a graceful
+// drain of the inbound listeners and return; as a native sidecar Envoy is stopped after the app.
+const DRAIN_REQUEST = 'POST /drain_listeners?inboundonly&graceful HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n';
+const ENVOY_DRAIN = `( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${DRAIN_REQUEST}' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null || echo "envoy drain request failed" >&2`;
 
 const restricted = (uid: number, gid: number): kplus.ContainerSecurityContextProps => ({
   ensureNonRoot: true,
@@ -69,8 +70,9 @@ const projectedToken = (scope: Construct, id: string, name: string) =>
 
 function pod(chart: Chart, i: number): kplus.Deployment {
   const web = new kplus.Deployment(chart, `web-${i}`, {
-    // The app's own 30s, Fluent Bit's grace (5s + 5s) and Envoy's drain (10s + 5s).
-    terminationGracePeriod: Duration.seconds(55),
+    // The app's own 30s, then Fluent Bit's drain time and exit after it (30s + 5s), as
+    // the library computes the pod's grace period (native Envoy and Vault Agent add nothing).
+    terminationGracePeriod: Duration.seconds(65),
     containers: [{
       name: 'app',
       image: APP_IMAGE,
@@ -79,6 +81,8 @@ function pod(chart: Chart, i: number): kplus.Deployment {
         VAULT_SECRETS_PATH: kplus.EnvValue.fromValue('/vault/secrets'),
         HTTP_PROXY: kplus.EnvValue.fromValue('http://127.0.0.1:15001'),
         http_proxy: kplus.EnvValue.fromValue('http://127.0.0.1:15001'),
+        HTTPS_PROXY: kplus.EnvValue.fromValue('http://127.0.0.1:15001'),
+        https_proxy: kplus.EnvValue.fromValue('http://127.0.0.1:15001'),
         NO_PROXY: kplus.EnvValue.fromValue('localhost,127.0.0.1'),
         no_proxy: kplus.EnvValue.fromValue('localhost,127.0.0.1'),
       },
@@ -97,15 +101,15 @@ function pod(chart: Chart, i: number): kplus.Deployment {
   const appLogs = kplus.Volume.fromEmptyDir(logs, 'LogVolume', 'app-logs', { sizeLimit: Size.gibibytes(1) });
   app.mount('/var/log/app', appLogs, { readOnly: false });
   const fluentBitConfig = new kplus.ConfigMap(logs, 'Resource', {
-    data: { 'fluent-bit.conf': FLUENT_BIT_CONF, 'parsers.conf': PARSERS_CONF },
+    data: { 'fluent-bit.yaml': FLUENT_BIT_YAML },
   });
   web.addInitContainer({
     name: 'fluent-bit',
-    image: 'fluent/fluent-bit:3.2.10',
+    image: 'fluent/fluent-bit:5.1.1',
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     restartPolicy: kplus.ContainerRestartPolicy.ALWAYS,
     command: ['/fluent-bit/bin/fluent-bit'],
-    args: ['--config', '/fluent-bit/etc/fluent-bit.conf'],
+    args: ['--config', '/fluent-bit/etc/fluent-bit.yaml'],
     ports: [{ name: 'flb-metrics', number: 2020, protocol: kplus.Protocol.TCP }],
     envVariables: {
       POD_NAMESPACE: kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_NAMESPACE),
@@ -118,7 +122,7 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     readiness: httpGet('/api/v1/uptime', 2020, 10, 3),
     liveness: httpGet('/api/v1/uptime', 2020, 10, 6),
     volumeMounts: [
-      { path: '/var/fluent-bit/state', volume: kplus.Volume.fromEmptyDir(logs, 'Writable0', 'fluent-bit-var-fluent-bit-state', { sizeLimit: Size.mebibytes(64) }), readOnly: false },
+      { path: '/var/fluent-bit/state', volume: kplus.Volume.fromEmptyDir(logs, 'Writable0', 'fluent-bit-var-fluent-bit-state', { sizeLimit: Size.mebibytes(192) }), readOnly: false },
       { path: '/fluent-bit/etc', volume: kplus.Volume.fromConfigMap(logs, 'ConfigVolume', fluentBitConfig, { name: 'fluent-bit-config' }), readOnly: true },
       { path: '/var/log/app', volume: appLogs, readOnly: true },
     ],
@@ -159,7 +163,7 @@ function pod(chart: Chart, i: number): kplus.Deployment {
   const envoyConfig = new kplus.ConfigMap(proxy, 'Resource', { data: { 'envoy.yaml': ENVOY_YAML } });
   web.addInitContainer({
     name: 'envoy',
-    image: 'envoyproxy/envoy:v1.33.2',
+    image: 'envoyproxy/envoy:v1.39.6',
     imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
     restartPolicy: kplus.ContainerRestartPolicy.ALWAYS,
     args: ['-c', '/etc/envoy/envoy.yaml', '--concurrency', '2', '--drain-time-s', '10', '--drain-strategy', 'immediate', '--disable-hot-restart'],
@@ -173,7 +177,7 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     securityContext: restricted(101, 101),
     startup: httpGet('/ready', 15090, 1, 60),
     readiness: httpGet('/ready', 15090, 5, 2),
-    liveness: httpGet('/server_info', 15090, 10, 3, 2, 10),
+    liveness: httpGet('/live', 15090, 10, 3, 2, 10),
     lifecycle: { preStop: kplus.Handler.fromCommand(['bash', '-c', ENVOY_DRAIN]) },
     volumeMounts: [
       { path: '/etc/envoy', volume: kplus.Volume.fromConfigMap(proxy, 'Config', envoyConfig, { name: 'envoy-config' }), readOnly: true },

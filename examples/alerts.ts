@@ -2,7 +2,7 @@ import { Chart, ChartProps, Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import {
-  EnvoySidecar, FluentBitOutput, FluentBitSidecar, ReloaderSidecar, SidecarAlerts, StatsdExporterSidecar, VaultAgentSidecar,
+  EnvoySidecar, FluentBitOutput, FluentBitSidecar, ReloaderSidecar, SidecarAlerts, SidecarDashboards, StatsdExporterSidecar, VaultAgentSidecar,
 } from '../src';
 
 /**
@@ -40,6 +40,10 @@ export class AlertsChart extends Chart {
         pendingFor: Duration.minutes(5),
       }],
     });
+
+    // Grafana dashboards from the same metrics: an overview and one per sidecar kind,
+    // ConfigMaps that kube-prometheus-stack's Grafana sidecar loads into the 'Shop' folder.
+    new SidecarDashboards(this, 'dashboards', { folder: 'Shop' });
 
     // The named sidecars declare their kind and metrics endpoint themselves.
     for (const workload of [web, nightly]) {

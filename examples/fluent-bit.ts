@@ -1,18 +1,19 @@
 import { Chart, ChartProps, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { FluentBitOutput, FluentBitSidecar } from '../src';
+import { FluentBitMultilineParser, FluentBitOutput, FluentBitSidecar } from '../src';
 
 /**
  * Seed 000's `app-with-logging`: the app writes JSON log files to /var/log/app, and a
  * native Fluent Bit sidecar tails them, parses the JSON, adds cluster, namespace, pod
  * and node, and ships them to the Fluentd aggregator (and to its own stdout).
  *
- * Against the seed's YAML: the image is pinned, the config is generated and
- * validated, the tail database lives on its own state volume instead of over
- * /var/log, the container runs non-root with a read-only root filesystem, it has
- * HTTP startup/readiness probes, and the pod's grace period covers Fluent Bit's
- * final flush.
+ * Against the seed's YAML: the image is pinned, the config is generated (Fluent
+ * Bit's YAML format) and validated, the tail database and a filesystem buffer
+ * live on the sidecar's own state volume instead of over /var/log, Java stack
+ * traces are one record, the container runs non-root with a read-only root
+ * filesystem, it has HTTP startup/readiness probes, and the pod's grace period
+ * covers Fluent Bit's final flush.
  */
 export class FluentBitChart extends Chart {
   constructor(scope: Construct, id: string, props: ChartProps = {}) {
@@ -39,6 +40,7 @@ export class FluentBitChart extends Chart {
     new FluentBitSidecar(this, 'logging', {
       workload: app,
       clusterName: 'production',
+      multiline: [FluentBitMultilineParser.JAVA],
       outputs: [
         FluentBitOutput.forward({ host: 'fluentd-aggregator.logging', port: 24224, retryLimit: 5 }),
         FluentBitOutput.stdout(),

@@ -1,9 +1,12 @@
 import { App } from 'cdk8s';
 import { AlertsChart } from './alerts';
+import { CloudSqlProxyChart } from './cloud-sql-proxy';
 import { DataSyncChart } from './data-sync';
 import { EnvoyChart } from './envoy';
 import { FluentBitChart } from './fluent-bit';
+import { GitSyncChart } from './git-sync';
 import { JobNativeSidecarChart } from './job-native-sidecar';
+import { OtelCollectorChart } from './otel-collector';
 import { ReloaderChart } from './reloader';
 import { StatsdExporterChart } from './statsd-exporter';
 import { VaultAgentChart } from './vault-agent';
@@ -20,6 +23,9 @@ export function buildExampleApp(app: App = new App()): App {
   new AlertsChart(app, 'alerts', { namespace: 'production' });
   new ReloaderChart(app, 'reloader', { namespace: 'production' });
   new StatsdExporterChart(app, 'statsd-exporter', { namespace: 'production' });
+  new GitSyncChart(app, 'git-sync', { namespace: 'production' });
+  new CloudSqlProxyChart(app, 'cloud-sql-proxy', { namespace: 'production' });
+  new OtelCollectorChart(app, 'otel-collector', { namespace: 'production' });
   return app;
 }
 

@@ -11,6 +11,7 @@ import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
 import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters, unboundedMemory } from './volumes';
 import { AlertPack } from '../alerts/pack';
+import { DashboardPack } from '../dashboards/pack';
 
 const SIDECAR = Symbol.for('cdk8s-sidecars.Sidecar');
 const DEFAULT_MODES = new WeakMap<IConstruct, SidecarMode>();
@@ -402,6 +403,13 @@ export interface SidecarSpec {
   readonly alertPack?: AlertPack;
 
   /**
+   * The Grafana dashboard of the tool (SidecarDashboards renders one per pack present).
+   *
+   * @default - the sidecar is on the overview dashboard only
+   */
+  readonly dashboardPack?: DashboardPack;
+
+  /**
    * Annotations on the pod template.
    *
    * @default - none
@@ -517,6 +525,9 @@ export class Sidecar extends Construct {
   /** The tool's alerts, if it has any beyond the generic ones. */
   public readonly alertPack?: AlertPack;
 
+  /** The tool's dashboard, if it has one beyond the overview. */
+  public readonly dashboardPack?: DashboardPack;
+
   /** Position in the start order: lower starts first. */
   public readonly startRank: number;
 
@@ -590,6 +601,7 @@ export class Sidecar extends Construct {
     this.profile = props.profile ?? SidecarProfile.DATA_SYNC;
     this.kind = props.kind ?? 'generic';
     this.alertPack = props.alertPack;
+    this.dashboardPack = props.dashboardPack;
     this.startRank = props.startRank ?? this.profile.startRank;
     if (typeof this.startRank !== 'number' || !Number.isFinite(this.startRank)) {
       fail('START_RANK_INVALID', `start rank ${this.startRank} is not a number`, 'pass a finite number as \'startRank\' (100 log collectors, 200 secret injectors, 300 proxies, 400 others)');

@@ -4,9 +4,9 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { alertsFixture } from './fixture';
-import { AlertPack, AlertSeverity, EnvoySidecar, Sidecar, SidecarAlerts, SidecarAlertsProps } from '../../src';
+import { AlertPack, AlertSeverity, EnvoySidecar, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarMode } from '../../src';
 import { matchers } from '../../src/alerts/_rules';
-import { find, newChart, synth, webDeployment } from '../util';
+import { find, newChart, podSpec, synth, webDeployment } from '../util';
 
 const monitoring = (manifests: any[]) => manifests.filter(m => m.apiVersion === 'monitoring.coreos.com/v1');
 const rulesOf = (manifests: any[]): any[] => find(manifests, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules);
@@ -46,14 +46,18 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
   test('groups per sidecar kind, with the required alerts', () => {
     // The generic pack first, then each sidecar kind's pack by name.
     expect(rule.spec.groups.map((g: any) => g.name)).toEqual([
-      'sidecar-containers', 'sidecar-config-reloader', 'sidecar-envoy', 'sidecar-fluent-bit',
-      'sidecar-statsd-exporter', 'sidecar-vault-agent',
+      'sidecar-containers', 'sidecar-cloud-sql-proxy', 'sidecar-config-reloader', 'sidecar-envoy', 'sidecar-fluent-bit',
+      'sidecar-git-sync', 'sidecar-otel-collector', 'sidecar-statsd-exporter', 'sidecar-vault-agent',
     ]);
     expect(rulesOf(manifests).map(r => r.alert)).toEqual([
       'SidecarContainerRestarting', 'SidecarContainerCrashLooping', 'SidecarContainerNotReady',
+      'SidecarStartupBlocked', 'SidecarOOMKilled', 'SidecarCpuThrottled', 'SidecarMemoryNearLimit',
+      'CloudSqlProxyRefreshFailing', 'CloudSqlProxyDialFailures',
       'ConfigReloaderFailing',
-      'EnvoyProxyUnhealthy', 'EnvoyUpstream5xxHigh', 'EnvoyCircuitBreakerOverflow',
-      'FluentBitBacklogHigh', 'FluentBitOutputRetriesFailed', 'FluentBitRecordsDropped',
+      'EnvoyProxyUnhealthy', 'EnvoyUpstream5xxHigh', 'EnvoyCircuitBreakerOverflow', 'EnvoyUpstreamTlsHandshakeFailures', 'EnvoyOutlierEjectionOverflow',
+      'FluentBitBacklogHigh', 'FluentBitPipelineStalled', 'FluentBitOutputRetriesFailed', 'FluentBitRecordsDropped',
+      'GitSyncFailing', 'GitSyncContentStale', 'GitSyncWebhookFailing',
+      'OtelCollectorExportFailed', 'OtelCollectorDataRefused', 'OtelCollectorQueueNearCapacity', 'OtelCollectorMemoryLimited',
       'StatsdExporterErrors',
       'VaultAgentAuthFailure',
     ]);
@@ -75,6 +79,15 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
     expect(missing).toEqual([]);
   });
 
+  test('docs/alerts.md lists every generated alert with its severity and window', () => {
+    const doc = readFileSync(join(__dirname, '..', '..', 'docs', 'alerts.md'), 'utf8');
+    const rows = new Map(doc.split('\n').filter(l => /^\| [A-Z][A-Za-z0-9]+ \| (critical|warning|info) \|/.test(l))
+      .map(l => l.split(' | ')).map(c => [c[0].slice(2), { severity: c[1], for: c[2] }]));
+    for (const r of rulesOf(manifests)) {
+      expect([r.alert, rows.get(r.alert)]).toEqual([r.alert, { severity: r.labels.severity, for: r.for ?? '—' }]);
+    }
+  });
+
   test('rules match the exact container names and namespace, never a guess', () => {
     for (const r of rulesOf(manifests)) {
       expect(r.expr).not.toContain('.*');
@@ -85,7 +98,7 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
 
   test('native sidecars are read from the init container metrics, legacy ones from the container metrics', () => {
     const restarting = ruleNamed(manifests, 'SidecarContainerRestarting').expr;
-    expect(restarting).toContain('kube_pod_init_container_status_restarts_total{namespace="production", container=~"config-reloader|envoy|fluent-bit|statsd-exporter|vault-agent"}');
+    expect(restarting).toContain('kube_pod_init_container_status_restarts_total{namespace="production", container=~"cloud-sql-proxy|config-reloader|envoy|fluent-bit|git-sync|otel-collector|statsd-exporter|vault-agent"}');
     expect(restarting).toContain('kube_pod_container_status_restarts_total{namespace="production", container="log-shipper"}');
     const notReady = ruleNamed(manifests, 'SidecarContainerNotReady').expr;
     expect(notReady).toContain('restart_policy="Always"');
@@ -93,19 +106,24 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
     expect(notReady).toContain('unless on (namespace, pod) kube_pod_deletion_timestamp');
   });
 
-  test('the Fluent Bit backlog is summed per pod before subtracting', () => {
+  test('the Fluent Bit backlog compares the pod\'s input with each output\'s delivery', () => {
     const expr = ruleNamed(manifests, 'FluentBitBacklogHigh').expr;
     expect(expr).toContain('sum by (namespace, pod, container) (fluentbit_input_records_total{');
-    expect(expr).toContain('- sum by (namespace, pod, container) (fluentbit_output_proc_records_total{');
+    // Per output (its `name`): a stalled output shows whatever the others deliver.
+    expect(expr).toContain('- on (namespace, pod, container) group_right ()');
+    expect(expr).toContain('sum by (namespace, pod, container, name) (fluentbit_output_proc_records_total{');
     expect(expr).not.toContain('fluentbit_output_records_total');
   });
 
   test('the PodMonitor scrapes each sidecar\'s named metrics port, labelled like kube-state-metrics', () => {
     const endpoints = podMonitor.spec.podMetricsEndpoints;
     expect(endpoints.map((e: any) => [e.relabelings[0].regex, e.port, e.path, e.params])).toEqual([
+      ['cloud-sql-proxy', 'cloudsql-http', '/metrics', undefined],
       ['config-reloader', 'reload-metrics', '/metrics', undefined],
       ['envoy', 'envoy-stats', '/stats/prometheus', undefined],
       ['fluent-bit', 'fluent-bit', '/api/v2/metrics/prometheus', undefined],
+      ['git-sync', 'git-sync', '/metrics', undefined],
+      ['otel-collector', 'otel-metrics', '/metrics', undefined],
       ['statsd-exporter', 'statsd-metrics', '/metrics', undefined],
       ['vault-agent', 'agent-listener', '/agent/v1/metrics', { format: ['prometheus'] }],
     ]);
@@ -154,7 +172,10 @@ describe('SidecarAlerts renders what the sidecars present need', () => {
     // WHEN
     const manifests = synth(chart);
     // THEN
-    expect(rulesOf(manifests).map(r => r.alert)).toEqual(['SidecarContainerRestarting', 'SidecarContainerCrashLooping', 'SidecarContainerNotReady']);
+    expect(rulesOf(manifests).map(r => r.alert)).toEqual([
+      'SidecarContainerRestarting', 'SidecarContainerCrashLooping', 'SidecarContainerNotReady',
+      'SidecarStartupBlocked', 'SidecarOOMKilled', 'SidecarCpuThrottled', 'SidecarMemoryNearLimit',
+    ]);
   });
 
   test('a run-once init container is watched for restarts but not for readiness', () => {
@@ -244,7 +265,7 @@ describe('SidecarAlerts renders what the sidecars present need', () => {
     // THEN
     expect(parse.mock.calls.filter(([expr]) => expr === rule.expr)).toHaveLength(1);
     parse.mockRestore();
-    expect(rulesOf(manifests)).toHaveLength(7);
+    expect(rulesOf(manifests)).toHaveLength(13);
     const podMonitor = find(manifests, 'PodMonitor');
     expect(podMonitor.spec.podMetricsEndpoints).toHaveLength(1);
     expect(podMonitor.spec.selector.matchExpressions[0].values).toHaveLength(200);
@@ -446,7 +467,7 @@ describe('SidecarAlerts errors', () => {
     ['a custom rule named like a generated alert', { rules: [{ alert: 'EnvoyProxyUnhealthy', expr: 'up == 0', summary: 'x.' }] },
       '[ALERT_DUPLICATE] alerts \'test/alerts\', alert \'EnvoyProxyUnhealthy\': there is already an alert named \'EnvoyProxyUnhealthy\'. Fix: give your rule another name (tune a generated alert with \'overrides\').'],
     ['an override of an alert no sidecar in scope generates', { overrides: { EnvoyDown: { disabled: true } } },
-      '[ALERT_UNKNOWN] alerts \'test/alerts\', alert \'EnvoyDown\': \'overrides\' names an alert that no sidecar in scope generates. Fix: name one of SidecarContainerRestarting, SidecarContainerCrashLooping, SidecarContainerNotReady, EnvoyProxyUnhealthy, EnvoyUpstream5xxHigh, EnvoyCircuitBreakerOverflow.'],
+      '[ALERT_UNKNOWN] alerts \'test/alerts\', alert \'EnvoyDown\': \'overrides\' names an alert that no sidecar in scope generates. Fix: name one of SidecarContainerRestarting, SidecarContainerCrashLooping, SidecarContainerNotReady, SidecarStartupBlocked, SidecarOOMKilled, SidecarCpuThrottled, SidecarMemoryNearLimit, EnvoyProxyUnhealthy, EnvoyUpstream5xxHigh, EnvoyCircuitBreakerOverflow, EnvoyUpstreamTlsHandshakeFailures, EnvoyOutlierEjectionOverflow.'],
     ['a threshold for an alert without one', { overrides: { EnvoyProxyUnhealthy: { threshold: 1 } } },
       '[THRESHOLD_INVALID] alerts \'test/alerts\', alert \'EnvoyProxyUnhealthy\': the alert has no threshold. Fix: leave \'threshold\' out of its override.'],
     // A ratio written as a percentage could never fire: 10 means 1000 %.
@@ -469,6 +490,122 @@ describe('SidecarAlerts errors', () => {
     envoy(chart, webDeployment(chart));
     new SidecarAlerts(chart, 'alerts', { overrides: { EnvoyUpstream5xxHigh: { threshold: 0.1 } } });
     expect(ruleNamed(synth(chart), 'EnvoyUpstream5xxHigh').expr).toMatch(/\n> 0\.1$/);
+  });
+});
+
+describe('How native sidecars fail: startup, OOM kills, CPU throttling, memory near the limit', () => {
+  // GIVEN the chart with every kind of sidecar: native ones on a Deployment and a Job,
+  // and the legacy log-shipper
+  const manifests = synth(alertsFixture());
+  // The container matchers the rules must use, from the synthesized pods: native sidecars
+  // are init containers with restartPolicy Always, the legacy one an ordinary container.
+  const pods = manifests.filter(m => ['Deployment', 'Job'].includes(m.kind)).map(podSpec);
+  const exact = (names: string[]) => {
+    const sorted = [...new Set(names)].sort();
+    return sorted.length === 1 ? `container="${sorted[0]}"` : `container=~"${sorted.join('|')}"`;
+  };
+  const nativeNames = pods.flatMap(p => (p.initContainers ?? []).filter((c: any) => c.restartPolicy === 'Always').map((c: any) => c.name));
+  const legacyNames = pods.flatMap(p => p.containers.map((c: any) => c.name).filter((n: string) => !['app', 'main'].includes(n)));
+  const NATIVE = exact(nativeNames);
+  const ALL = exact([...nativeNames, ...legacyNames]);
+
+  test('SidecarStartupBlocked reads native sidecars only, in Pending pods, not the ones waiting their turn', () => {
+    // WHEN
+    const rule = ruleNamed(manifests, 'SidecarStartupBlocked');
+    // THEN
+    expect(rule.expr).toBe([
+      `(kube_pod_init_container_status_ready{namespace="production", ${NATIVE}} == 0)`,
+      `and on (namespace, pod, container) kube_pod_init_container_info{namespace="production", ${NATIVE}, restart_policy="Always"}`,
+      `unless on (namespace, pod, container) (kube_pod_init_container_status_waiting_reason{namespace="production", ${NATIVE}, reason="PodInitializing"} == 1)`,
+      'and on (namespace, pod) (kube_pod_status_phase{phase="Pending"} == 1)',
+      'unless on (namespace, pod) kube_pod_deletion_timestamp',
+    ].join('\n'));
+    expect(rule.for).toBe('15m');
+    expect(rule.labels.severity).toBe('warning');
+  });
+
+  test('SidecarOOMKilled reads the last termination reason of each placement, with recent restarts', () => {
+    const expr = ruleNamed(manifests, 'SidecarOOMKilled').expr;
+    expect(expr).toContain(`(increase(kube_pod_init_container_status_restarts_total{namespace="production", ${NATIVE}}[10m]) > 0)`);
+    expect(expr).toContain(`kube_pod_init_container_status_last_terminated_reason{namespace="production", ${NATIVE}, reason="OOMKilled"} == 1`);
+    expect(expr).toContain(`(increase(kube_pod_container_status_restarts_total{namespace="production", ${exact(legacyNames)}}[10m]) > 0)`);
+    expect(expr).toContain(`kube_pod_container_status_last_terminated_reason{namespace="production", ${exact(legacyNames)}, reason="OOMKilled"} == 1`);
+  });
+
+  test('SidecarCpuThrottled divides cAdvisor\'s throttled periods by all periods, per container', () => {
+    expect(ruleNamed(manifests, 'SidecarCpuThrottled').expr).toBe([
+      `sum by (namespace, pod, container) (increase(container_cpu_cfs_throttled_periods_total{namespace="production", ${ALL}}[5m]))`,
+      `/ sum by (namespace, pod, container) (increase(container_cpu_cfs_periods_total{namespace="production", ${ALL}}[5m]))`,
+      '> 0.25',
+    ].join('\n'));
+  });
+
+  test('SidecarMemoryNearLimit divides the working set by the memory limit (bytes), never the CPU limit', () => {
+    const expr = ruleNamed(manifests, 'SidecarMemoryNearLimit').expr;
+    expect(expr).toContain(`max by (namespace, pod, container) (container_memory_working_set_bytes{namespace="production", ${ALL}})`);
+    expect(expr).toContain(`kube_pod_init_container_resource_limits{namespace="production", ${NATIVE}, resource="memory", unit="byte"}`);
+    expect(expr).toContain(`kube_pod_container_resource_limits{namespace="production", ${exact(legacyNames)}, resource="memory", unit="byte"}`);
+    expect(expr).toMatch(/\n> 0\.9$/);
+  });
+
+  test('legacy and run-once sidecars cannot block a pod\'s start: no SidecarStartupBlocked for them', () => {
+    // GIVEN only a legacy sidecar and a run-once init container
+    const chart = newChart();
+    const web = webDeployment(chart);
+    new Sidecar(chart, 'shipper', { workload: web, name: 'log-shipper', image: 'busybox:1.36', mode: SidecarMode.LEGACY });
+    new Sidecar(chart, 'prepare', { workload: web, name: 'prepare', image: 'busybox:1.36', runOnce: true });
+    new SidecarAlerts(chart, 'alerts');
+    // WHEN
+    const alerts = rulesOf(synth(chart)).map(r => r.alert);
+    // THEN the resource alerts are there, the startup one is not
+    expect(alerts).toEqual(expect.arrayContaining(['SidecarOOMKilled', 'SidecarCpuThrottled', 'SidecarMemoryNearLimit']));
+    expect(alerts).not.toContain('SidecarStartupBlocked');
+  });
+
+  test('thresholds and windows are overridable', () => {
+    // GIVEN
+    const chart = newChart();
+    envoy(chart, webDeployment(chart));
+    // WHEN
+    new SidecarAlerts(chart, 'alerts', {
+      overrides: {
+        SidecarStartupBlocked: { pendingFor: Duration.minutes(30), severity: AlertSeverity.CRITICAL },
+        SidecarOOMKilled: { threshold: 2 },
+        SidecarCpuThrottled: { threshold: 0.5, pendingFor: Duration.minutes(30) },
+        SidecarMemoryNearLimit: { threshold: 0.8 },
+      },
+    });
+    const out = synth(chart);
+    // THEN
+    const blocked = ruleNamed(out, 'SidecarStartupBlocked');
+    expect([blocked.for, blocked.labels.severity]).toEqual(['30m', 'critical']);
+    expect(ruleNamed(out, 'SidecarOOMKilled').expr).toContain('[10m]) > 2)');
+    const throttled = ruleNamed(out, 'SidecarCpuThrottled');
+    expect([throttled.expr.split('\n').pop(), throttled.for]).toEqual(['> 0.5', '30m']);
+    expect(ruleNamed(out, 'SidecarMemoryNearLimit').expr.split('\n').pop()).toBe('> 0.8');
+  });
+
+  test.each<[string, SidecarAlertsProps, string]>([
+    ['a throttling ratio given as a percentage', { overrides: { SidecarCpuThrottled: { threshold: 25 } } },
+      '[THRESHOLD_INVALID] alerts \'test/alerts\', alert \'SidecarCpuThrottled\': threshold 25 is a ratio, which is above 0 and at most 1. Fix: pass a share: 0.25 for 25 %.'],
+    ['a memory ratio above 1', { overrides: { SidecarMemoryNearLimit: { threshold: 1.5 } } },
+      '[THRESHOLD_INVALID] alerts \'test/alerts\', alert \'SidecarMemoryNearLimit\': threshold 1.5 is a ratio, which is above 0 and at most 1. Fix: pass a share: 0.015 for 1.5 %.'],
+    ['a threshold for the startup alert, which has none', { overrides: { SidecarStartupBlocked: { threshold: 1 } } },
+      '[THRESHOLD_INVALID] alerts \'test/alerts\', alert \'SidecarStartupBlocked\': the alert has no threshold. Fix: leave \'threshold\' out of its override.'],
+  ])('refused at synth: %s', (_name, props, message) => {
+    // GIVEN
+    const chart = newChart();
+    envoy(chart, webDeployment(chart));
+    // WHEN
+    new SidecarAlerts(chart, 'alerts', props);
+    // THEN
+    expect(() => Testing.synth(chart)).toThrow(message);
+  });
+
+  test('a negative OOM restart count is refused at construction', () => {
+    expect(() => new SidecarAlerts(newChart(), 'alerts', { overrides: { SidecarOOMKilled: { threshold: -1 } } })).toThrow(
+      '[THRESHOLD_INVALID] alerts \'test/alerts\', alert \'SidecarOOMKilled\': threshold -1 is not a number, 0 or more. Fix: pass a finite number, 0 or more.',
+    );
   });
 });
 

@@ -1,8 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  EnvoySidecar, FluentBitSidecar, ReloaderSidecar, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarMode, SidecarProfile,
-  StatsdExporterSidecar, VaultAgentSidecar,
+  CloudSqlProxySidecar, EnvoySidecar, FluentBitSidecar, OpenTelemetryCollectorSidecar, ReloaderSidecar, Sidecar, SidecarAlerts,
+  SidecarAlertsProps, SidecarMode, SidecarProfile, GitSyncSidecar, StatsdExporterSidecar, VaultAgentSidecar,
 } from '../../src';
 
 /**
@@ -57,6 +57,32 @@ export function alertsFixture(props: SidecarAlertsProps = { labels: { release: '
     profile: SidecarProfile.METRICS_EXPORTER,
     ports: [{ name: 'statsd-metrics', number: 9102 }],
     metrics: { portName: 'statsd-metrics', path: '/metrics' },
+  });
+  new Sidecar(chart, 'cloudsql', {
+    workload: web,
+    name: 'cloud-sql-proxy',
+    image: 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.25.3',
+    alertPack: CloudSqlProxySidecar.ALERT_PACK,
+    profile: SidecarProfile.PROXY,
+    ports: [{ name: 'cloudsql-http', number: 9801 }],
+    metrics: { portName: 'cloudsql-http', path: '/metrics' },
+  });
+  new Sidecar(chart, 'content', {
+    workload: web,
+    name: 'git-sync',
+    image: 'registry.k8s.io/git-sync/git-sync:v4.7.1',
+    alertPack: GitSyncSidecar.ALERT_PACK,
+    ports: [{ name: 'git-sync', number: 9422 }],
+    metrics: { portName: 'git-sync', path: '/metrics' },
+  });
+  new Sidecar(chart, 'telemetry', {
+    workload: web,
+    name: 'otel-collector',
+    image: 'otel/opentelemetry-collector:0.159.0',
+    alertPack: OpenTelemetryCollectorSidecar.ALERT_PACK,
+    profile: SidecarProfile.LOG_COLLECTOR,
+    ports: [{ name: 'otel-metrics', number: 8888 }],
+    metrics: { portName: 'otel-metrics', path: '/metrics' },
   });
   new Sidecar(chart, 'shipper', {
     workload: legacy,

@@ -1,12 +1,13 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ENVOY_ALERT_PACK } from './alerts';
-import { drainCommand, renderBootstrap, waitReadyCommand } from './bootstrap';
-import { EnvoyDrainStrategy, EnvoySidecarProps } from './sidecar';
-import { resolveUpstreams } from './upstreams';
+import { ENVOY_DASHBOARD_PACK } from './dashboard';
+import { drainCommand, legacyDrainCommand, LIVENESS_PATH, Protocol, renderBootstrap, waitReadyCommand } from './bootstrap';
+import { EnvoyDrainStrategy, EnvoyOutboundPolicy, EnvoyProtocol, EnvoySidecarProps } from './sidecar';
+import { millisOf, resolveUpstreams } from './upstreams';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
-import { SidecarSpec } from '../../core/sidecar';
+import { SidecarMode, SidecarSpec } from '../../core/sidecar';
 import { SpecContext } from '../../core/spec';
 
 export const DEFAULT_NAME = 'envoy';
@@ -18,7 +19,7 @@ const CONFIG_DIR = '/etc/envoy';
 const BOOTSTRAP_FILE = 'envoy.yaml';
 const NO_PROXY_ENTRY = /^[A-Za-z0-9.*:/_-]+$/;
 
-/** The URL of the outbound listener, as the app's `HTTP_PROXY`. */
+/** The URL of the outbound listener, as the app's `HTTP_PROXY` and `HTTPS_PROXY`. */
 export function proxyUrlOf(outboundPort: number): string {
   return `http://127.0.0.1:${outboundPort}`;
 }
@@ -27,7 +28,7 @@ export function proxyUrlOf(outboundPort: number): string {
  * Envoy as a sidecar spec. Envoy reads its bootstrap once, at start: the core rolls the
  * pods when it changes.
  */
-export function envoySpec(props: EnvoySidecarProps, { checks, fail }: SpecContext): SidecarSpec {
+export function envoySpec(props: EnvoySidecarProps, { checks, fail, name, mode }: SpecContext): SidecarSpec {
   const appPort = checks.port('appPort', props.appPort);
   const outboundPort = checks.port('outboundPort', props.outboundPort ?? DEFAULT_PORTS.outboundPort);
   const inboundPort = checks.port('inboundPort', props.inboundPort ?? DEFAULT_PORTS.inboundPort);
@@ -38,16 +39,46 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail }: SpecContex
   const startupSeconds = checks.seconds('startupTimeout', props.startupTimeout ?? Duration.seconds(60), 1);
   const concurrency = checks.integer('concurrency', props.concurrency ?? 2, 1);
   const drainStrategy = checks.oneOf('drainStrategy', props.drainStrategy ?? EnvoyDrainStrategy.IMMEDIATE, EnvoyDrainStrategy, 'EnvoyDrainStrategy');
-  const upstreams = resolveUpstreams(props.upstreams ?? [], fail);
+  const outboundPolicy = checks.oneOf('outboundPolicy', props.outboundPolicy ?? EnvoyOutboundPolicy.ALLOW_ANY, EnvoyOutboundPolicy, 'EnvoyOutboundPolicy');
+  const appProtocol = checks.oneOf('appProtocol', props.appProtocol ?? EnvoyProtocol.HTTP1, EnvoyProtocol, 'EnvoyProtocol');
+  const inboundTimeoutMillis = millisOf(props.inboundTimeout, Duration.seconds(0), 0);
+  if (inboundTimeoutMillis === undefined) {
+    fail('DURATION_INVALID', '\'inboundTimeout\' is not a whole number of milliseconds, 0 or more, within protobuf\'s Duration range', 'pass e.g. Duration.seconds(60), or Duration.seconds(0) for none');
+  }
+  const appIdleTimeoutMillis = millisOf(props.appIdleTimeout, Duration.seconds(1), 0);
+  if (appIdleTimeoutMillis === undefined) {
+    fail('DURATION_INVALID', '\'appIdleTimeout\' is not a whole number of milliseconds, 0 or more, within protobuf\'s Duration range', 'pass e.g. Duration.seconds(1), below the app\'s keep-alive timeout');
+  }
+  const { upstreams, volumes } = resolveUpstreams(props.upstreams ?? [], fail, name);
   for (const entry of props.noProxy ?? []) {
     if (!NO_PROXY_ENTRY.test(entry)) {
       fail('ENVOY_NO_PROXY_INVALID', `'noProxy' entry '${entry}' is not a host, domain or CIDR`, 'pass one host, domain suffix or CIDR per entry, without commas or spaces');
     }
   }
-  const bootstrap = renderBootstrap({ appPort, inboundPort, outboundPort, adminPort, metricsPort, upstreams });
+  const bootstrap = renderBootstrap({
+    appPort,
+    inboundPort,
+    outboundPort,
+    adminPort,
+    metricsPort,
+    upstreams,
+    allowAny: outboundPolicy === EnvoyOutboundPolicy.ALLOW_ANY,
+    appProtocol: appProtocol as Protocol,
+    inboundTimeoutMillis: inboundTimeoutMillis!,
+    appIdleTimeoutMillis: appIdleTimeoutMillis!,
+    websockets: props.websockets ?? true,
+    accessLog: props.accessLog ?? false,
+  });
 
   const proxyUrl = kplus.EnvValue.fromValue(proxyUrlOf(outboundPort));
   const noProxy = kplus.EnvValue.fromValue(['localhost', '127.0.0.1', ...(props.noProxy ?? [])].join(','));
+  // NATIVE: the drain starts at deletion and the hook returns; Envoy's SIGTERM comes after
+  // the app has exited, and Envoy exits at once: nothing to budget after the app.
+  // LEGACY: the hook keeps Envoy up until the app is gone, polling every second.
+  const legacy = mode === SidecarMode.LEGACY;
+  const preStop = legacy
+    ? kplus.Handler.fromCommand(legacyDrainCommand(adminPort, appPort, drainSeconds > 0))
+    : drainSeconds > 0 ? kplus.Handler.fromCommand(drainCommand(adminPort)) : undefined;
   const meshOptOut = props.meshInjectionOptOut ?? true;
 
   return {
@@ -57,6 +88,7 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail }: SpecContex
     kind: 'envoy',
     profile: SidecarProfile.PROXY,
     alertPack: ENVOY_ALERT_PACK,
+    dashboardPack: ENVOY_DASHBOARD_PACK,
     args: [
       '-c', `${CONFIG_DIR}/${BOOTSTRAP_FILE}`,
       '--concurrency', `${concurrency}`,
@@ -87,7 +119,7 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail }: SpecContex
       failureThreshold: 2,
       timeoutSeconds: Duration.seconds(1),
     }),
-    liveness: kplus.Probe.fromHttpGet('/server_info', {
+    liveness: kplus.Probe.fromHttpGet(LIVENESS_PATH, {
       port: metricsPort,
       initialDelaySeconds: Duration.seconds(10),
       periodSeconds: Duration.seconds(10),
@@ -95,10 +127,11 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail }: SpecContex
       timeoutSeconds: Duration.seconds(2),
     }),
     legacyStartupCommand: waitReadyCommand(adminPort, startupSeconds),
-    preStop: drainSeconds > 0 ? kplus.Handler.fromCommand(drainCommand(adminPort, drainSeconds)) : undefined,
-    shutdownBudget: Duration.seconds(drainSeconds > 0 ? drainSeconds + 5 : 0),
+    preStop,
+    shutdownBudget: Duration.seconds(legacy ? 2 : 0),
+    volumes: volumes.length > 0 ? volumes : undefined,
     appEnvVariables: (props.proxyEnv ?? true)
-      ? { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl, NO_PROXY: noProxy, no_proxy: noProxy }
+      ? { HTTP_PROXY: proxyUrl, http_proxy: proxyUrl, HTTPS_PROXY: proxyUrl, https_proxy: proxyUrl, NO_PROXY: noProxy, no_proxy: noProxy }
       : undefined,
     podAnnotations: meshOptOut ? { 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' } : undefined,
     podLabels: meshOptOut ? { 'sidecar.istio.io/inject': 'false' } : undefined,

@@ -1,6 +1,7 @@
 export * from './sidecar';
 export * from './log-level';
 export * from './parsers';
+export * from './multiline';
 export * from './outputs/options';
 export * from './outputs/output';
 export * from './outputs/forward';
@@ -8,4 +9,8 @@ export * from './outputs/stdout';
 export * from './outputs/elasticsearch';
 export * from './outputs/loki';
 export * from './outputs/http';
+export * from './outputs/opentelemetry';
+export * from './outputs/cloudwatch-logs';
+export * from './outputs/s3';
+export * from './outputs/aws';
 export * from './outputs/custom';

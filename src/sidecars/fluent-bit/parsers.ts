@@ -13,7 +13,7 @@ export enum FluentBitParserFormat {
 }
 
 /**
- * A parser in `parsers.conf`, next to the built-in `json` and `docker` parsers.
+ * A parser in fluent-bit.yaml's `parsers`, next to the built-in `json` and `docker` parsers.
  */
 export interface FluentBitParser {
   /** The parser's name (letters, digits, `_`, `.`, `-`). */

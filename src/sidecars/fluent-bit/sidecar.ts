@@ -2,11 +2,14 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FLUENT_BIT_ALERT_PACK } from './alerts';
+import { FLUENT_BIT_DASHBOARD_PACK } from './dashboard';
 import { FluentBitLogLevel } from './log-level';
+import { FluentBitMultilineParser } from './multiline';
 import { FluentBitOutput } from './outputs/output';
 import { FluentBitParser } from './parsers';
-import { DEFAULT_DRAIN_TIME, DEFAULT_METRICS_PORT, DEFAULT_NAME, FLUENT_BIT_CONF, fluentBitSpec, PARSERS_CONF } from './spec';
+import { DEFAULT_DRAIN_TIME, DEFAULT_METRICS_PORT, DEFAULT_NAME, FLUENT_BIT_YAML, fluentBitSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
+import { DashboardPack } from '../../dashboards/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
 
@@ -78,6 +81,26 @@ export interface FluentBitSidecarProps extends SidecarOptions {
   readonly parseLogs?: boolean;
 
   /**
+   * Multiline parsers for the tail input (`multiline.parser`): the lines of one
+   * stack trace become one record, for example
+   * `[FluentBitMultilineParser.JAVA]` or `FluentBitMultilineParser.custom({...})`.
+   * Applied before `parser`.
+   *
+   * @default - none: every line is a record
+   */
+  readonly multiline?: FluentBitMultilineParser[];
+
+  /**
+   * Buffer records on the state volume (`storage.type: filesystem`), so that a
+   * restarted Fluent Bit container resumes with what it had read but not yet
+   * delivered. Each output keeps at most its `bufferLimit`; when that is full,
+   * its oldest chunks are dropped.
+   *
+   * @default true
+   */
+  readonly filesystemBuffering?: boolean;
+
+  /**
    * The parser for the log lines: `json`, `docker` or one of `parsers`.
    *
    * @default 'json'
@@ -120,10 +143,11 @@ export interface FluentBitSidecarProps extends SidecarOptions {
   readonly flush?: Duration;
 
   /**
-   * How long Fluent Bit keeps flushing after SIGTERM (SERVICE `Grace`, whole
-   * seconds). The sidecar's shutdown budget is the drain time plus 5 seconds.
+   * How long Fluent Bit keeps delivering after SIGTERM at most (service `grace`,
+   * whole seconds): it exits as soon as nothing is pending. The sidecar's
+   * shutdown budget is the drain time plus 5 seconds.
    *
-   * @default Duration.seconds(5)
+   * @default Duration.seconds(30)
    */
   readonly drainTime?: Duration;
 
@@ -142,14 +166,16 @@ export interface FluentBitSidecarProps extends SidecarOptions {
   readonly readFromHead?: boolean;
 
   /**
-   * How often the log directory is scanned for new files (whole seconds).
+   * How often the log directory is scanned for new files (whole seconds). Lines
+   * appended to a file already tailed are read at once (inotify).
    *
-   * @default Duration.seconds(5)
+   * @default Duration.seconds(1)
    */
   readonly refreshInterval?: Duration;
 
   /**
-   * The memory the tail input may buffer before it pauses (Mem_Buf_Limit).
+   * The memory the tail input may buffer (`mem_buf_limit`): with filesystem
+   * buffering, new chunks go to disk beyond it; without, the input pauses.
    *
    * @default Size.mebibytes(50)
    */
@@ -163,9 +189,11 @@ export interface FluentBitSidecarProps extends SidecarOptions {
   readonly skipLongLines?: boolean;
 
   /**
-   * The size limit of the state volume (the tail position database).
+   * The size limit of the state volume (the tail position database, the
+   * filesystem buffer, the S3 outputs' files). A value below what the outputs'
+   * `bufferLimit`s need is an error.
    *
-   * @default Size.mebibytes(64)
+   * @default - 64Mi plus each output's `bufferLimit` (twice for S3)
    */
   readonly stateSizeLimit?: Size;
 
@@ -193,9 +221,9 @@ export interface FluentBitSidecarProps extends SidecarOptions {
  *
  * What it adds to the pod: the `fluent-bit` container (native sidecar, started
  * first: startRank 100), a ConfigMap (in the workload's namespace) with the
- * generated `fluent-bit.conf` and `parsers.conf` mounted read-only at
- * `/fluent-bit/etc`, the shared log volume (read-write in the app, read-only in
- * Fluent Bit), and a state volume for the tail position database. The HTTP server
+ * generated `fluent-bit.yaml` mounted read-only at `/fluent-bit/etc`, the shared
+ * log volume (read-write in the app, read-only in Fluent Bit), and a state
+ * volume for the tail position database and the filesystem buffer. The HTTP server
  * on port 2020 (`flb-metrics`) serves the startup and readiness probes and the
  * Prometheus metrics (`/api/v2/metrics/prometheus`). The pod's grace period grows
  * by the drain time + 5s so that logs written just before the app exits are still
@@ -212,11 +240,11 @@ export class FluentBitSidecar extends Sidecar {
   /** Fluent Bit's alerts (FluentBitBacklogHigh, ...), for a `Sidecar` of your own running it. */
   public static readonly ALERT_PACK: AlertPack = FLUENT_BIT_ALERT_PACK;
 
-  /** The generated `fluent-bit.conf`. */
-  public readonly fluentBitConf: string;
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = FLUENT_BIT_DASHBOARD_PACK;
 
-  /** The generated `parsers.conf`. */
-  public readonly parsersConf: string;
+  /** The generated `fluent-bit.yaml`. */
+  public readonly fluentBitYaml: string;
 
   /** The shared log directory. */
   public readonly logDir: string;
@@ -232,9 +260,7 @@ export class FluentBitSidecar extends Sidecar {
 
   public constructor(scope: Construct, id: string, props: FluentBitSidecarProps) {
     super(scope, id, namedSidecarProps(scope, props, DEFAULT_NAME, fluentBitSpec));
-    const files = this.configMap!.data;
-    this.fluentBitConf = files[FLUENT_BIT_CONF];
-    this.parsersConf = files[PARSERS_CONF];
+    this.fluentBitYaml = this.configMap!.data[FLUENT_BIT_YAML];
     // As the spec checked it (a trailing '/' dropped): where the shared log volume is.
     this.logDir = this._volumes.find(v => v.declaration.appPath !== undefined)!.declaration.appPath!;
     this.outputNames = props.outputs.map((o, i) => o._nameAt(i));

@@ -1,8 +1,10 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { RELOADER_ALERT_PACK } from './alerts';
+import { RELOADER_DASHBOARD_PACK } from './dashboard';
 import { DEFAULT_NAME, reloaderSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
+import { DashboardPack } from '../../dashboards/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
 
@@ -128,6 +130,9 @@ export interface ReloaderSidecarProps extends SidecarOptions {
 export class ReloaderSidecar extends Sidecar {
   /** The reloader's alerts (ConfigReloaderFailing), for a `Sidecar` of your own running it. */
   public static readonly ALERT_PACK: AlertPack = RELOADER_ALERT_PACK;
+
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = RELOADER_DASHBOARD_PACK;
 
   /** The webhook the reloader calls. */
   public readonly webhookUrl: string;

@@ -1,6 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { RELOADER_ALERT_PACK } from './alerts';
+import { RELOADER_DASHBOARD_PACK } from './dashboard';
 import { ReloaderSidecarProps, ReloadWebhookMethod } from './sidecar';
 import { dnsLabelFrom, isDnsSubdomain } from '../../core/checks';
 import { Fail } from '../../core/errors';
@@ -69,6 +70,7 @@ export function reloaderSpec(props: ReloaderSidecarProps, { checks, fail, namesp
     kind: 'config-reloader',
     profile: SidecarProfile.CONFIG_RELOAD,
     alertPack: RELOADER_ALERT_PACK,
+    dashboardPack: RELOADER_DASHBOARD_PACK,
     metrics: { portName: METRICS_PORT_NAME, path: '/metrics' },
     ports: [{ name: METRICS_PORT_NAME, number: port, protocol: kplus.Protocol.TCP, prop: 'metricsPort' }],
     args: [

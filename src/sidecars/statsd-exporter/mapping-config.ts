@@ -1,3 +1,4 @@
+import { RE2JS } from 're2js';
 import { StatsdMapping, StatsdMappingAction, StatsdMatchType, StatsdObserverType, StatsdMetricType } from './mapping';
 import { Fail } from '../../core/errors';
 
@@ -29,12 +30,12 @@ function renderMapping(m: StatsdMapping, i: number, fail: Problem): { [key: stri
   if (!Object.values(StatsdMappingAction).includes(action)) fail(`${rule}: '${action}' is not a mapping action`, 'pass a StatsdMappingAction');
   if (typeof m.match !== 'string' || m.match.length === 0) fail(`mapping ${i} has an empty 'match'`, 'pass the StatsD metric names the rule matches');
 
-  let captures: number;
+  let captures: Captures;
   if (matchType === StatsdMatchType.GLOB) {
     if (!GLOB.test(m.match)) {
       fail(`${rule} is not a valid glob`, 'use dot-separated components of letters, digits, \'_\' and \'-\' (the first not starting with a digit), or \'*\' for a whole component; use StatsdMatchType.REGEX for a regular expression');
     }
-    captures = m.match.split('.').filter(c => c === '*').length;
+    captures = { count: m.match.split('.').filter(c => c === '*').length, names: [] };
   } else {
     captures = regexCaptures(m.match, rule, fail);
   }
@@ -42,11 +43,11 @@ function renderMapping(m: StatsdMapping, i: number, fail: Problem): { [key: stri
   if (action === StatsdMappingAction.MAP && m.name === undefined) {
     fail(`${rule} has no metric name`, 'pass \'name\', the Prometheus metric the matched StatsD metrics become');
   }
-  const metricName = m.name ?? 'dropped';
-  if (!METRIC_NAME.test(metricName)) {
-    fail(`${rule}: '${metricName}' is not a valid metric name`, 'use letters, digits and \'_\', not starting with a digit, with $1 or ${1} for captures');
+  const givenName = m.name ?? 'dropped';
+  if (!METRIC_NAME.test(givenName)) {
+    fail(`${rule}: '${givenName}' is not a valid metric name`, 'use letters, digits and \'_\', not starting with a digit, with $1 or ${1} for captures');
   }
-  checkCaptures(metricName, captures, matchType, `${rule}: name '${metricName}'`, fail);
+  const metricName = renderTemplate(givenName, captures, matchType, `${rule}: name '${givenName}'`, fail);
 
   const labels: { [name: string]: string } = {};
   for (const [label, value] of Object.entries(m.labels ?? {})) {
@@ -54,8 +55,7 @@ function renderMapping(m: StatsdMapping, i: number, fail: Problem): { [key: stri
       fail(`${rule}: '${label}' is not a valid label name`, 'use at least two letters, digits and \'_\', not starting with a digit or \'__\'');
     }
     if (typeof value !== 'string') fail(`${rule}: label '${label}' has no string value`, 'pass a string');
-    checkCaptures(value, captures, matchType, `${rule}: label '${label}'`, fail);
-    labels[label] = value;
+    labels[label] = renderTemplate(value, captures, matchType, `${rule}: label '${label}'`, fail);
   }
 
   const buckets = m.histogramBuckets;
@@ -97,30 +97,76 @@ function renderMapping(m: StatsdMapping, i: number, fail: Problem): { [key: stri
   return out;
 }
 
-/** The number of capture groups of an RE2 expression, or an error for one RE2 does not accept. */
-function regexCaptures(source: string, rule: string, fail: Problem): number {
-  if (/\(\?<?[=!]/.test(source)) {
-    fail(`${rule} uses a lookaround, which the exporter's regular expressions (RE2) do not support`, 'rewrite the expression without (?=, (?!, (?<= or (?<!');
-  }
-  if (/\\[1-9]/.test(source)) {
-    fail(`${rule} uses a backreference, which the exporter's regular expressions (RE2) do not support`, 'rewrite the expression without \\1, \\2, ...');
-  }
-  let re: RegExp;
-  try {
-    re = new RegExp(`(?:${source.replace(/\(\?P</g, '(?<')})|`);
-  } catch (e) {
-    return fail(`${rule} is not a valid regular expression (${(e as Error).message})`, 'correct the expression (RE2 syntax)');
-  }
-  return re.exec('')!.length - 1;
+/** What a match captures: numbered groups (`$1`...) and, for a regular expression, named ones. */
+interface Captures {
+  readonly count: number;
+  readonly names: string[];
 }
 
-function checkCaptures(template: string, captures: number, matchType: StatsdMatchType, what: string, fail: Problem) {
-  // $0 is a regular expression's whole match; a glob has only its '*' captures.
-  const first = matchType === StatsdMatchType.REGEX ? 0 : 1;
-  for (const ref of template.matchAll(/\$\{?(\d+)\}?/g)) {
-    const n = Number(ref[1]);
-    if (n < first || n > captures) {
-      fail(`${what} uses $${n}, but the match has ${captures} capture${captures === 1 ? '' : 's'}`, 'refer only to the match\'s captures ($1 for the first \'*\' or group)');
+/**
+ * The capture groups of an RE2 expression, checked by a real RE2 implementation (re2js, a
+ * port of RE2/J, which follows Go's `regexp/syntax`: the exporter compiles `match` with Go's
+ * `regexp.Compile`, pkg/mapper/mapper.go:163 at v0.28.0), or an error for one RE2 refuses.
+ */
+function regexCaptures(source: string, rule: string, fail: Problem): Captures {
+  let re: RE2JS;
+  try {
+    re = RE2JS.compile(source);
+  } catch (e) {
+    const reason = (e as Error).message.replace(/^error parsing regexp: /, '');
+    if (/unsupported Perl syntax: `\(\?<?[=!]/.test(reason)) {
+      fail(`${rule} uses a lookaround, which the exporter's regular expressions (RE2) do not support`, 'rewrite the expression without (?=, (?!, (?<= or (?<!');
     }
+    if (/invalid escape sequence: `\\[1-9]`/.test(reason)) {
+      fail(`${rule} uses a backreference, which the exporter's regular expressions (RE2) do not support`, 'rewrite the expression without \\1, \\2, ...');
+    }
+    return fail(`${rule} is not a valid regular expression (${reason})`, 'correct the expression (RE2 syntax, as Go\'s regexp package reads it)');
   }
+  return { count: re.groupCount(), names: Object.keys(re.namedGroups()) };
+}
+
+/**
+ * A name or label value as the exporter must see it to mean what the user wrote, or an
+ * error. Every `$` starts a capture reference, rendered as `${n}` (or `${name}`):
+ *
+ * - glob rules are expanded by the exporter's own formatter (pkg/mapper/fsm/formatter.go at
+ *   v0.28.0): its reference pattern `\$\{?([a-zA-Z0-9_\$]+)\}?` (line 24) is greedy, so
+ *   `$1_total` is read as the reference `1_total`, which is not a number and becomes ''
+ *   (lines 45-49); `${1}_total` stops at the `}`. The template then goes through
+ *   `fmt.Sprintf` (line 75) whenever it has a reference: a literal `%` is written `%%`.
+ * - regex rules are expanded by Go's `regexp.ExpandString` (pkg/mapper/mapper.go:352 and
+ *   365), which reads `$1_total` as the group named `1_total`: again ''.
+ *
+ * So `$1_total` means capture 1 followed by `_total`, and is rendered `${1}_total`.
+ */
+function renderTemplate(template: string, captures: Captures, matchType: StatsdMatchType, what: string, fail: Problem): string {
+  // $0 is a regular expression's whole match; a glob has only its '*' captures.
+  const regex = matchType === StatsdMatchType.REGEX;
+  const first = regex ? 0 : 1;
+  let out = '';
+  let references = 0;
+  const refRe = /\$(?:\{([A-Za-z0-9_]+)\}|([0-9]+)|([A-Za-z_][A-Za-z0-9_]*))?/g;
+  let last = 0;
+  for (const ref of template.matchAll(refRe)) {
+    out += template.slice(last, ref.index);
+    last = ref.index! + ref[0].length;
+    const name = ref[1] ?? ref[2] ?? ref[3];
+    if (name === undefined) {
+      fail(`${what} has a '$' that starts no capture reference`, 'write $1 or ${1} for a capture; the exporter has no escape for a literal \'$\'');
+    }
+    if (/^[0-9]+$/.test(name!)) {
+      const n = Number(name);
+      if (n < first || n > captures.count) {
+        fail(`${what} uses $${n}, but the match has ${captures.count} capture${captures.count === 1 ? '' : 's'}`, 'refer only to the match\'s captures ($1 for the first \'*\' or group)');
+      }
+    } else if (!regex || !captures.names.includes(name!)) {
+      fail(`${what} uses \${${name}}, which names no capture of the match`,
+        regex ? 'refer to a numbered capture ($1, or ${1} before a letter, digit or \'_\') or to a named group (?P<name>...)' : 'refer to the glob\'s captures by number: $1 for the first \'*\'');
+    }
+    out += `\${${name}}`;
+    references++;
+  }
+  out += template.slice(last);
+  // The glob formatter runs a template with references through fmt.Sprintf; without one it is kept as it is.
+  return !regex && references > 0 ? out.replace(/%/g, '%%') : out;
 }

@@ -11,7 +11,11 @@ import { Duration } from 'cdk8s';
 export enum StatsdMatchType {
   /** Dot-separated components, `*` matching one whole component (`$1`, `$2`, ... in name and labels). */
   GLOB = 'glob',
-  /** A regular expression (RE2 syntax) over the whole StatsD name; groups are `$1`, `$2`, ... */
+  /**
+   * A regular expression (RE2 syntax, as Go's regexp package reads it), searched anywhere
+   * in the StatsD name (not anchored: write `^...$` to match the whole name); groups are
+   * `$1`, `$2`, ... Regex rules are tried only after every glob rule has failed to match.
+   */
   REGEX = 'regex',
 }
 
@@ -60,7 +64,9 @@ export interface StatsdMapping {
 
   /**
    * The Prometheus metric name: letters, digits and `_`, not starting with a
-   * digit, with `$1`/`${1}` for the match's captures.
+   * digit, with `$1`/`${1}` for the match's captures. `$1_total` means capture 1
+   * followed by `_total` (it is written `${1}_total` for the exporter, which would
+   * otherwise read a reference named `1_total`).
    *
    * @default - required for StatsdMappingAction.MAP
    */
@@ -74,7 +80,8 @@ export interface StatsdMapping {
   readonly matchType?: StatsdMatchType;
 
   /**
-   * Labels (name to value); values may use the match's captures (`$1`).
+   * Labels (name to value); values may use the match's captures (`$1`, `${1}`, and
+   * `${name}` for a named group of a regex). Every `$` must start such a reference.
    *
    * @default - none
    */

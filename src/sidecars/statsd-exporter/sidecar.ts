@@ -1,9 +1,11 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { STATSD_EXPORTER_ALERT_PACK } from './alerts';
+import { STATSD_EXPORTER_DASHBOARD_PACK } from './dashboard';
 import { StatsdMapping } from './mapping';
 import { DEFAULT_NAME, DEFAULT_STATSD_PORT, statsdExporterSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
+import { DashboardPack } from '../../dashboards/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
 
@@ -17,7 +19,10 @@ export interface StatsdExporterSidecarProps extends SidecarOptions {
   readonly workload: kplus.AbstractPod;
 
   /**
-   * Mapping rules, in order (the first matching glob or regex rule wins).
+   * Mapping rules. The exporter tries every glob rule before any regex rule, whatever
+   * their order here: a StatsD name a glob rule matches never reaches a regex rule.
+   * Among glob rules the first match in order wins; among regex rules, the first regex
+   * that matches anywhere in the name (regexes are not anchored: add `^...$`).
    *
    * @default - none: metric names are converted by the exporter's default rules
    */
@@ -29,6 +34,15 @@ export interface StatsdExporterSidecarProps extends SidecarOptions {
    * @default 9125
    */
   readonly statsdPort?: number;
+
+  /**
+   * The address the exporter listens on for StatsD: `127.0.0.1` (only the pod's own
+   * containers can send) or `0.0.0.0` (other pods too); `::1` and `::` for IPv6 (the app
+   * then gets `STATSD_HOST=::1`).
+   *
+   * @default '127.0.0.1'
+   */
+  readonly statsdAddress?: string;
 
   /**
    * Also accept StatsD over TCP, on the same port number.
@@ -88,6 +102,9 @@ export interface StatsdExporterSidecarProps extends SidecarOptions {
 export class StatsdExporterSidecar extends Sidecar {
   /** The exporter's alerts (StatsdExporterErrors), for a `Sidecar` of your own running it. */
   public static readonly ALERT_PACK: AlertPack = STATSD_EXPORTER_ALERT_PACK;
+
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = STATSD_EXPORTER_DASHBOARD_PACK;
 
   /** The StatsD port the app sends to. */
   public readonly statsdPort: number;

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
 import { STATSD_EXPORTER_ALERT_PACK } from './alerts';
+import { STATSD_EXPORTER_DASHBOARD_PACK } from './dashboard';
 import { renderMappings } from './mapping-config';
 import type { StatsdExporterSidecarProps } from './sidecar';
 import { SidecarImages } from '../../core/images';
@@ -16,6 +17,8 @@ const METRICS_PORT_NAME = 'statsd-metrics';
 const STATSD_UID = 65534;
 const CONFIG_DIR = '/etc/statsd-exporter';
 const MAPPING_FILE = 'mapping.yaml';
+/** Where the exporter may listen for StatsD: the loopback (the app in the pod) or every interface. */
+const LISTEN_ADDRESSES = ['127.0.0.1', '0.0.0.0', '::1', '::'];
 
 /**
  * The StatsD exporter as a sidecar spec. The exporter reads `mapping.yaml` at start
@@ -26,6 +29,13 @@ export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, 
   const metricsPort = checks.port('metricsPort', props.metricsPort ?? 9102);
   const tcp = props.tcp ?? true;
   if (tcp) checks.distinctPorts({ statsdPort, metricsPort });
+  const address = props.statsdAddress ?? '127.0.0.1';
+  if (!LISTEN_ADDRESSES.includes(address)) {
+    fail('STATSD_ADDRESS_INVALID', `'statsdAddress' ${JSON.stringify(address)} is not an address the exporter can listen on for the app`,
+      'pass \'127.0.0.1\' (the pod only, the default) or \'0.0.0.0\' (other pods too), or \'::1\' or \'::\' for IPv6');
+  }
+  const ipv6 = address.includes(':');
+  const listen = `${ipv6 ? `[${address}]` : address}:${statsdPort}`;
   const hostEnvName = checks.envName('hostEnvName', props.hostEnvName ?? 'STATSD_HOST');
   const portEnvName = checks.envName('portEnvName', props.portEnvName ?? 'STATSD_PORT');
   const mappings = renderMappings(props.mappings ?? [], fail);
@@ -45,6 +55,7 @@ export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, 
     kind: 'statsd-exporter',
     profile: SidecarProfile.METRICS_EXPORTER,
     alertPack: STATSD_EXPORTER_ALERT_PACK,
+    dashboardPack: STATSD_EXPORTER_DASHBOARD_PACK,
     metrics: { portName: METRICS_PORT_NAME, path: '/metrics' },
     ports: [
       { name: 'statsd-udp', number: statsdPort, protocol: kplus.Protocol.UDP, prop: 'statsdPort' },
@@ -52,8 +63,8 @@ export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, 
       { name: METRICS_PORT_NAME, number: metricsPort, protocol: kplus.Protocol.TCP, prop: 'metricsPort' },
     ],
     args: [
-      `--statsd.listen-udp=:${statsdPort}`,
-      `--statsd.listen-tcp=${tcp ? `:${statsdPort}` : ''}`,
+      `--statsd.listen-udp=${listen}`,
+      `--statsd.listen-tcp=${tcp ? listen : ''}`,
       `--web.listen-address=:${metricsPort}`,
       ...(mappingYaml !== undefined ? [`--statsd.mapping-config=${CONFIG_DIR}/${MAPPING_FILE}`] : []),
     ],
@@ -63,7 +74,7 @@ export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, 
     readiness: probe('/-/ready', 3),
     liveness: probe('/-/healthy', 6),
     appEnvVariables: {
-      [hostEnvName]: kplus.EnvValue.fromValue('127.0.0.1'),
+      [hostEnvName]: kplus.EnvValue.fromValue(ipv6 ? '::1' : '127.0.0.1'),
       [portEnvName]: kplus.EnvValue.fromValue(String(statsdPort)),
     },
   };

@@ -19,8 +19,8 @@
  * can never close its string and add an attribute, a block or a stanza.
  */
 
-/** An HCL value: a string, a number, a boolean or an object. */
-export type HclValue = string | number | boolean | HclObject;
+/** An HCL value: a string, a number, a boolean, a list of strings or an object. */
+export type HclValue = string | number | boolean | ReadonlyArray<string> | HclObject;
 
 /** An HCL object value (`{ key = value }`), keys in insertion order. */
 export interface HclObject {
@@ -102,8 +102,11 @@ function renderValue(value: HclValue, indent: string): string {
     }
     return String(value);
   }
+  if (Array.isArray(value)) {
+    return `[${value.map(v => hclString(v)).join(', ')}]`;
+  }
   const inner = indent + '  ';
-  const lines = Object.entries(value).map(([k, v]) => renderAttribute(k, v, inner));
+  const lines = Object.entries(value as HclObject).map(([k, v]) => renderAttribute(k, v, inner));
   return `{\n${lines.join('')}${indent}}`;
 }
 

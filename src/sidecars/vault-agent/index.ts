@@ -1,2 +1,3 @@
 export * from './sidecar';
 export * from './injector';
+export * from './auth';

@@ -2,7 +2,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkOptions } from './options';
 import type { VaultAgentOptions } from './sidecar';
-import { DEFAULT_NAME, TLS_DIR, TOKEN_FILE, VAULT_GID, VAULT_UID } from './spec';
+import { DEFAULT_NAME, INSECURE_ANNOTATION, TLS_DIR, TOKEN_FILE, VAULT_GID, VAULT_UID } from './spec';
 import { runsToCompletion } from '../../core/_pod';
 import { serviceAccountTokenVolume } from '../../core/_projected';
 import { Checks } from '../../core/checks';
@@ -58,8 +58,11 @@ export interface VaultAgentInjectorProps extends VaultAgentOptions {
  * containers, annotates the pod template so the injector adds the agent at
  * admission, with the same role, secrets and templates as `VaultAgentSidecar`.
  *
- * It sets `agent-inject`, `role`, `auth-path`, `service`, one
- * `agent-inject-secret-<name>` and `agent-inject-template-<name>` per secret,
+ * It sets `agent-inject`, `role` (and `auth-path`, `service`, `namespace` only when
+ * they are set: otherwise the injector's own settings apply), one
+ * `agent-inject-secret-<name>`, `agent-inject-template-<name>` and
+ * `error-on-missing-key-<name>` per secret, `preserve-secret-case` and
+ * `template-config-exit-on-retry-failure` (so the files are those the sidecar renders),
  * `agent-pre-populate-only` ("true" on Jobs, CronJobs and other pods that run to
  * completion, so only the init container is injected), `agent-init-first`, the
  * image, uid/gid and resources (the SECRET_INJECTION profile), and the CA Secret.
@@ -82,9 +85,27 @@ export class VaultAgentInjector extends Construct {
     this.workload = workload;
     // The container the injector adds is named 'vault-agent'.
     const fail = failFor(workloadSubject(workload, DEFAULT_NAME));
-    const options = checkOptions(props, new Checks(fail));
+    const options = checkOptions(props, new Checks(fail), true);
     if (options.ca?._configMap !== undefined) {
       fail('VAULT_CA_INVALID', 'the injector mounts a CA certificate from a Secret only', 'pass VaultCaCertificate.fromSecret(...)');
+    }
+    if (options.auth.type !== 'kubernetes') {
+      fail('VAULT_AUTH_INVALID', `the injector logs in with the Kubernetes auth method only, not ${options.auth.type}`,
+        'use VaultAgentSidecar for another auth method, or VaultAuthMethod.kubernetes({...})');
+    }
+    if (options.clientCertificate !== undefined) {
+      fail('VAULT_TLS_INVALID', 'the injector mounts one TLS Secret (the CA certificate\'s): no client certificate from another Secret',
+        'use VaultAgentSidecar for a client certificate');
+    }
+    for (const s of options.secrets) {
+      // vault-k8s (agent-inject/agent/annotations.go, secrets(), at v1.7.6) cuts the prefixes
+      // agent-inject-secret-, agent-inject-template-file- and agent-inject-template- off the
+      // annotation names: agent-inject-template-file-<x> is read as the template file of a
+      // secret named <x>, and the secret 'file-<x>' loses its template.
+      if (s.name.startsWith('file-')) {
+        fail('VAULT_SECRET_INVALID', `secret name '${s.name}' starts with 'file-', which the injector reads as the 'agent-inject-template-file-' annotation of a secret '${s.name.slice(5)}'`,
+          'rename the secret so it does not start with \'file-\' (vault-k8s 1.3 and later)');
+      }
     }
     // The checks the core makes of every sidecar container, with the same codes.
     const checks = new Checks(fail);
@@ -113,16 +134,30 @@ export class VaultAgentInjector extends Construct {
     const annotations: { [key: string]: string } = {
       [a('agent-inject')]: 'true',
       [a('agent-inject-status')]: 'update',
-      [a('role')]: options.role,
-      [a('auth-path')]: options.authPath,
-      [a('service')]: options.address,
+      [a('role')]: options.role!,
       [a('agent-image')]: image,
       [a('agent-run-as-user')]: String(user),
       [a('agent-run-as-group')]: String(group),
       [a('agent-init-first')]: 'true',
       [a('agent-pre-populate-only')]: runsToCompletion(workload) ? 'true' : 'false',
       [a('agent-service-account-token-volume-name')]: TOKEN_VOLUME,
+      // Rendered like the sidecar: file names as given (the injector lowercases them
+      // otherwise), and templates that fail on a missing key and stop the agent after
+      // their retries (annotations.go at vault-k8s v1.7.6: preserve-secret-case,
+      // error-on-missing-key-<name>, template-config-exit-on-retry-failure).
+      [a('preserve-secret-case')]: 'true',
+      [a('template-config-exit-on-retry-failure')]: 'true',
     };
+    // The injector's own -vault-address and -vault-auth-path (what its Helm chart sets) win
+    // unless the user says otherwise.
+    if (options.addressSet) annotations[a('service')] = options.address;
+    if (options.authPathSet) annotations[a('auth-path')] = options.authPath;
+    if (options.namespace !== undefined) annotations[a('namespace')] = options.namespace;
+    if (options.tlsServerName !== undefined) annotations[a('tls-server-name')] = options.tlsServerName;
+    if (options.insecureSkipTlsVerify) {
+      annotations[a('tls-skip-verify')] = 'true';
+      annotations[INSECURE_ANNOTATION] = 'true';
+    }
     if (resources.cpu?.request) annotations[a('agent-requests-cpu')] = resources.cpu.request.amount;
     if (resources.cpu?.limit) annotations[a('agent-limits-cpu')] = resources.cpu.limit.amount;
     if (resources.memory?.request) annotations[a('agent-requests-mem')] = `${resources.memory.request.toMebibytes()}Mi`;
@@ -134,6 +169,7 @@ export class VaultAgentInjector extends Construct {
     for (const s of options.secrets) {
       annotations[a(`agent-inject-secret-${s.name}`)] = s.path;
       annotations[a(`agent-inject-template-${s.name}`)] = s.template;
+      annotations[a(`error-on-missing-key-${s.name}`)] = 'true';
     }
     for (const [key, value] of Object.entries(annotations)) {
       workload.podMetadata.addAnnotation(key, value);

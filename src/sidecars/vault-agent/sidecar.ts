@@ -2,8 +2,11 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
+import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
+import { VaultAuthMethod } from './auth';
 import { DEFAULT_NAME, secretsVolumeName, vaultAgentSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
+import { DashboardPack } from '../../dashboards/pack';
 import { failFor, workloadSubject } from '../../core/errors';
 import { PodSidecars } from '../../core/pod-sidecars';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
@@ -36,6 +39,44 @@ export interface VaultSecret {
    * the values are under `data`)
    */
   readonly template?: string;
+}
+
+/**
+ * A certificate Vault's PKI secrets engine issues to the pod, renewed by the agent before
+ * it expires. Three files: `<name>.crt` (the certificate), `<name>.key` (its private key)
+ * and `<name>-ca.crt` (the issuing CA), in `secretsDir`.
+ */
+export interface VaultCertificate {
+  /** The file name prefix (letters, digits, `.`, `_`, `-`, at most 37 characters). */
+  readonly name: string;
+
+  /** The PKI role's issue path, e.g. `pki/issue/myapp` (`<mount>/issue/<role>`). */
+  readonly issuePath: string;
+
+  /** The certificate's common name, a DNS name such as `myapp.production.svc` (`*.` allowed). */
+  readonly commonName: string;
+
+  /**
+   * More DNS names.
+   *
+   * @default - none
+   */
+  readonly altNames?: string[];
+
+  /**
+   * IP addresses.
+   *
+   * @default - none
+   */
+  readonly ipSans?: string[];
+
+  /**
+   * The certificate's lifetime (the role's `max_ttl` caps it). The agent fetches a new
+   * certificate when most of it has passed (its `lease_renewal_threshold`, 90% by default).
+   *
+   * @default Duration.hours(24)
+   */
+  readonly ttl?: Duration;
 }
 
 /**
@@ -77,14 +118,91 @@ export class VaultCaCertificate {
 }
 
 /**
+ * A client certificate and its private key for TLS to Vault, from a Secret (e.g. a
+ * `kubernetes.io/tls` Secret or a cert-manager Certificate's), mounted into the agent only.
+ */
+export class VaultClientCertificate {
+  /**
+   * Two keys of a Secret.
+   *
+   * @param certificateKey the key holding the PEM certificate, 'tls.crt' by default
+   * @param privateKeyKey the key holding the PEM private key, 'tls.key' by default
+   */
+  public static fromSecret(secret: kplus.ISecret, certificateKey?: string, privateKeyKey?: string): VaultClientCertificate {
+    return new VaultClientCertificate(secret, certificateKey ?? 'tls.crt', privateKeyKey ?? 'tls.key');
+  }
+
+  /** The Secret. */
+  public readonly secret: kplus.ISecret;
+
+  /** The key holding the certificate. */
+  public readonly certificateKey: string;
+
+  /** The key holding the private key. */
+  public readonly privateKeyKey: string;
+
+  private constructor(secret: kplus.ISecret, certificateKey: string, privateKeyKey: string) {
+    this.secret = secret;
+    this.certificateKey = certificateKey;
+    this.privateKeyKey = privateKeyKey;
+  }
+}
+
+/**
  * What the agent needs to log in to Vault and which secrets it renders; shared by
  * `VaultAgentSidecar` and `VaultAgentInjector`.
  */
 export interface VaultAgentOptions {
   /**
-   * The Vault role of the Kubernetes auth method the pod logs in with.
+   * The Vault role of the Kubernetes auth method the pod logs in with (shorthand for
+   * `authMethod: VaultAuthMethod.kubernetes({ role })`).
+   *
+   * @default - required unless `authMethod` is set
    */
-  readonly role: string;
+  readonly role?: string;
+
+  /**
+   * How the agent logs in: `VaultAuthMethod.kubernetes(...)`, `.jwt(...)`,
+   * `.appRole(...)`, `.aws(...)` or `.gcp(...)`. With it, leave `role`, `authPath`,
+   * `tokenAudience` and `tokenExpiration` unset (the method has them). The injector
+   * supports the Kubernetes method only.
+   *
+   * @default - the Kubernetes auth method with `role`, `authPath`, `tokenAudience`, `tokenExpiration`
+   */
+  readonly authMethod?: VaultAuthMethod;
+
+  /**
+   * The Vault (Enterprise or HCP) namespace of every request, e.g. 'admin/team-a'.
+   *
+   * @default - none (the root namespace)
+   */
+  readonly namespace?: string;
+
+  /**
+   * The name to verify in the Vault server's certificate (and send as SNI), when it
+   * is not the host of `address`.
+   *
+   * @default - the host of `address`
+   */
+  readonly tlsServerName?: string;
+
+  /**
+   * A client certificate for TLS to Vault (Vault's `tls_require_and_verify_client_cert`,
+   * or the cert auth method). `VaultAgentSidecar` only.
+   *
+   * @default - none
+   */
+  readonly clientCertificate?: VaultClientCertificate;
+
+  /**
+   * INSECURE: do not verify the Vault server's certificate. Anyone on the network path
+   * can then read the secrets and the token. For a test cluster only; the pod template
+   * carries the annotation `vault.cdk8s-sidecars.io/insecure-skip-tls-verify: "true"`
+   * so that reviews and policies see it.
+   *
+   * @default false
+   */
+  readonly insecureSkipTlsVerify?: boolean;
 
   /**
    * The secrets to render (at least one; names unique).
@@ -92,9 +210,12 @@ export interface VaultAgentOptions {
   readonly secrets: VaultSecret[];
 
   /**
-   * The Vault server.
+   * The Vault server, `http(s)://host[:port]`. The default is where vault-helm's default
+   * install serves (`global.tlsDisable: true`, release `vault` in namespace `vault`); a
+   * server with TLS needs `https://...` here (and `caCertificate`). The injector leaves
+   * it to the injector's own setting unless it is set.
    *
-   * @default 'https://vault.vault.svc:8200'
+   * @default 'http://vault.vault.svc:8200'
    */
   readonly address?: string;
 
@@ -106,7 +227,8 @@ export interface VaultAgentOptions {
   readonly caCertificate?: VaultCaCertificate;
 
   /**
-   * The mount path of the Kubernetes auth method in Vault.
+   * The mount path of the Kubernetes auth method in Vault. The injector leaves it to
+   * the injector's own setting unless it is set.
    *
    * @default 'auth/kubernetes'
    */
@@ -169,18 +291,60 @@ export interface VaultAgentSidecarProps extends SidecarOptions, VaultAgentOption
    * @default 8201
    */
   readonly metricsPort?: number;
+
+  /**
+   * Certificates to issue from Vault's PKI secrets engine, renewed before they expire.
+   *
+   * @default - none
+   */
+  readonly certificates?: VaultCertificate[];
+
+  /**
+   * The app's endpoint to tell that a secret or certificate changed: after each render
+   * of a template, the agent POSTs the file's name to this URL (with the image's BusyBox
+   * `wget`, 10 s at most). An `http://` URL on the pod's loopback (`127.0.0.1`,
+   * `localhost` or `[::1]`). The first render happens before the app starts, so that
+   * call finds nobody: the app reads its files at start, and reloads them on the POST.
+   * A failed call is logged by the agent and never stops it.
+   *
+   * @default - none: the app rereads the files on its own
+   */
+  readonly webhookUrl?: string;
+
+  /**
+   * The port of the agent's local listener on 127.0.0.1, the API proxy (`apiProxy`).
+   * Declared as a container port only when the listener exists.
+   *
+   * @default 8100
+   */
+  readonly agentPort?: number;
+
+  /**
+   * Proxy the app's own Vault API calls: the agent's `api_proxy` on
+   * `http://127.0.0.1:<agentPort>` adds the agent's token (`use_auto_auth_token`) to
+   * every request, and the app containers get `VAULT_ADDR` pointing at it. The app
+   * never holds a Vault token: any process of the pod that can reach 127.0.0.1 can act
+   * with the agent's policies, exactly as it could read the rendered secrets.
+   *
+   * @default false
+   */
+  readonly apiProxy?: boolean;
 }
 
 /**
- * Vault Agent as a sidecar: logs in with the pod's service account (Kubernetes
- * auth method) and renders secrets to files on a memory-backed volume that the app
- * containers mount read-only at `/vault/secrets`.
+ * Vault Agent as a sidecar: logs in to Vault (the Kubernetes auth method with the
+ * pod's service account by default; JWT/OIDC, AppRole, AWS IAM or GCP with
+ * `authMethod`) and renders secrets, and PKI certificates, to files on a memory-backed
+ * volume that the app containers mount read-only at `/vault/secrets`; optionally it
+ * tells the app when a file changed (`webhookUrl`) and proxies the app's own Vault calls
+ * with its token (`apiProxy`, `VAULT_ADDR`).
  *
  * - NATIVE (default): one native sidecar renders every secret before the app
  *   starts (its startup probe passes once every file exists and is non-empty) and
  *   keeps them fresh for the pod's life.
  * - LEGACY: the companion init container `<name>-init` renders once
- *   (`exit_after_auth`), then an ordinary container keeps the secrets fresh. On a
+ *   (`exit_after_auth`), then an ordinary container keeps the secrets fresh, restoring
+ *   the first one's leases from a persistent cache instead of fetching them again. On a
  *   Job, CronJob or other pod that runs to completion, only the render-once init
  *   container (the Job-safe legacy form).
  *
@@ -201,6 +365,9 @@ export class VaultAgentSidecar extends Sidecar {
   /** Vault Agent's alerts (VaultAgentAuthFailure), for a `Sidecar` of your own running it. */
   public static readonly ALERT_PACK: AlertPack = VAULT_AGENT_ALERT_PACK;
 
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = VAULT_AGENT_DASHBOARD_PACK;
+
   /** The memory-backed volume the secrets are rendered to. */
   public readonly secretsVolume: kplus.Volume;
 
@@ -211,7 +378,10 @@ export class VaultAgentSidecar extends Sidecar {
 
   public constructor(scope: Construct, id: string, props: VaultAgentSidecarProps) {
     super(scope, id, namedSidecarProps(scope, props, DEFAULT_NAME, vaultAgentSpec));
-    this.names = props.secrets.map(s => s.name);
+    this.names = [
+      ...props.secrets.map(s => s.name),
+      ...(props.certificates ?? []).flatMap(c => [`${c.name}.crt`, `${c.name}.key`, `${c.name}-ca.crt`]),
+    ];
     const secrets = this._volumes.find(v => v.declaration.name === secretsVolumeName(this.name))!;
     this.secretsVolume = secrets.volume;
     // As the spec checked it (a trailing '/' dropped).
@@ -219,7 +389,7 @@ export class VaultAgentSidecar extends Sidecar {
     PodSidecars.of(this.workload)._claim('vault-agent', `sidecar '${this.name}'`, 'a Vault Agent');
   }
 
-  /** The names of the rendered secrets. */
+  /** The names of the rendered files: the secrets, then each certificate's `.crt`, `.key` and `-ca.crt`. */
   public get secretNames(): string[] {
     return [...this.names];
   }

@@ -5,13 +5,30 @@ import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import { parse } from 'yaml';
+import { validateEnvoyBootstrap } from './envoy-schema';
 import {
-  EnvoyDnsType, EnvoyDrainStrategy, EnvoySidecar, EnvoySidecarProps, PodSidecars, Sidecar,
-  SidecarImages, SidecarMode, SidecarProfile,
+  EnvoyCaBundle, EnvoyDnsFamily, EnvoyDnsType, EnvoyDrainStrategy, EnvoyOutboundPolicy, EnvoyProtocol, EnvoySidecar, EnvoySidecarProps,
+  PodSidecars, Sidecar, SidecarImages, SidecarMode, SidecarProfile,
 } from '../../../src';
 import { specContext } from '../../../src/core/spec';
+import * as bootstrapModule from '../../../src/sidecars/envoy/bootstrap';
 import { envoySpec } from '../../../src/sidecars/envoy/spec';
 import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from '../../util';
+
+// Every bootstrap these tests render goes through the strict schema oracle.
+const rendered = jest.spyOn(bootstrapModule, 'renderBootstrap');
+let checked = 0;
+afterEach(() => {
+  for (const result of rendered.mock.results) {
+    if (result.type === 'return') validateEnvoyBootstrap(result.value);
+  }
+  checked += rendered.mock.results.length;
+  rendered.mockClear();
+});
+afterAll(() => {
+  // The oracle really saw the bootstraps (the spy is wired to the renderer the sidecar calls).
+  expect(checked).toBeGreaterThan(0);
+});
 
 const PAYMENTS = { name: 'payments', host: 'payments.production.svc.cluster.local', port: 80 };
 
@@ -64,7 +81,10 @@ function run(command: string[]): Promise<{ code: number | null; stderr: string }
 }
 
 /** A stand-in for Envoy's admin listener on loopback that records the requests. */
-async function fakeAdmin(readyAfterMs: number): Promise<{ port: number; requests: string[]; close: () => Promise<void> }> {
+async function fakeAdmin(
+  readyAfterMs: number,
+  outboundConnections: () => number = () => 0,
+): Promise<{ port: number; requests: string[]; close: () => Promise<void> }> {
   const requests: string[] = [];
   const started = Date.now();
   const server = http.createServer((req, res) => {
@@ -74,6 +94,9 @@ async function fakeAdmin(readyAfterMs: number): Promise<{ port: number; requests
       res.writeHead(live ? 200 : 503).end(live ? 'LIVE\n' : 'PRE_INITIALIZING\n');
     } else if (req.method === 'POST' && req.url === '/drain_listeners?inboundonly&graceful') {
       res.writeHead(200).end('OK\n');
+    } else if (req.method === 'GET' && req.url === '/stats?filter=listener.outbound.downstream_cx_active') {
+      // Envoy's text stats format: `name: value`, one per line.
+      res.writeHead(200).end(`listener.outbound.downstream_cx_active: ${outboundConnections()}\n`);
     } else {
       res.writeHead(404).end();
     }
@@ -101,7 +124,7 @@ describe('EnvoySidecar', () => {
     const spec = podSpec(find(manifests, 'Deployment'));
     expect(containerOrder(spec)).toEqual(['init:envoy', 'app']);
     const c = container(spec, 'envoy');
-    expect(c.image).toBe('envoyproxy/envoy:v1.33.2');
+    expect(c.image).toBe('envoyproxy/envoy:v1.39.6');
     expect(c.restartPolicy).toBe('Always');
     expect(c.args).toEqual([
       '-c', '/etc/envoy/envoy.yaml', '--concurrency', '2', '--drain-time-s', '10', '--drain-strategy', 'immediate', '--disable-hot-restart',
@@ -118,21 +141,24 @@ describe('EnvoySidecar', () => {
     });
     expect(c.startupProbe).toMatchObject({ httpGet: { path: '/ready', port: 15090 }, periodSeconds: 1, failureThreshold: 60 });
     expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/ready', port: 15090 } });
-    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/server_info', port: 15090 } });
+    expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/live', port: 15090 } });
     expect(c.lifecycle.postStart).toBeUndefined();
     expect(c.lifecycle.preStop.exec.command[0]).toBe('bash');
     expect(c.lifecycle.preStop.exec.command[2]).toContain('POST /drain_listeners?inboundonly&graceful HTTP/1.1');
-    expect(c.lifecycle.preStop.exec.command[2]).toContain('sleep 10');
+    // NATIVE: the preStop hook runs at deletion, in parallel with the app's SIGTERM: it must not sleep.
+    expect(c.lifecycle.preStop.exec.command[2]).not.toContain('sleep');
     expect(c.volumeMounts).toEqual([{ mountPath: '/etc/envoy', name: 'envoy-config', readOnly: true }]);
     expect(spec.volumes).toEqual([{ name: 'envoy-config', configMap: { name: find(manifests, 'ConfigMap').metadata.name } }]);
-    // app 30s + drain 10s + 5s margin
-    expect(spec.terminationGracePeriodSeconds).toBe(45);
-    expect(envoy.shutdownBudget.toSeconds()).toBe(15);
+    // NATIVE: Envoy's SIGTERM comes after the app has exited, and Envoy exits at once.
+    expect(spec.terminationGracePeriodSeconds).toBe(30);
+    expect(envoy.shutdownBudget.toSeconds()).toBe(0);
 
     const app = container(spec, 'app');
     expect(app.env).toEqual([
       { name: 'HTTP_PROXY', value: 'http://127.0.0.1:15001' },
       { name: 'http_proxy', value: 'http://127.0.0.1:15001' },
+      { name: 'HTTPS_PROXY', value: 'http://127.0.0.1:15001' },
+      { name: 'https_proxy', value: 'http://127.0.0.1:15001' },
       { name: 'NO_PROXY', value: 'localhost,127.0.0.1' },
       { name: 'no_proxy', value: 'localhost,127.0.0.1' },
     ]);
@@ -195,36 +221,42 @@ describe('EnvoySidecar', () => {
       const m = hcm(l);
       expect(l.filter_chains).toHaveLength(1);
       expect(m['@type']).toBe('type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager');
-      expect(m.http_filters).toEqual([{ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } }]);
+      expect(m.http_filters[m.http_filters.length - 1]).toEqual({ name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } });
     }
 
     expect(hcm(listener(bootstrap, 'inbound')).route_config.virtual_hosts).toEqual([
-      { name: 'local_app', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'local_app' } }] },
+      { name: 'local_app', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'local_app', timeout: '0s' } }] },
     ]);
+    const tunnel = { match: { connect_matcher: {} }, route: { cluster: 'dynamic_forward_proxy', timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } };
     expect(hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts).toEqual([
-      { name: 'payments', domains: ['payments.production.svc.cluster.local', 'payments.production.svc.cluster.local:80'], routes: [{ match: { prefix: '/' }, route: { cluster: 'payments' } }] },
-      { name: 'geo', domains: ['geo', 'geo:80'], routes: [{ match: { prefix: '/' }, route: { cluster: 'geo' } }] },
-      { name: 'legacy-db_proxy', domains: ['10.0.0.7', '10.0.0.7:8000'], routes: [{ match: { prefix: '/' }, route: { cluster: 'legacy-db_proxy' } }] },
+      { name: 'payments', domains: ['payments.production.svc.cluster.local', 'payments.production.svc.cluster.local:80'], routes: [tunnel, { match: { prefix: '/' }, route: { cluster: 'payments', timeout: '15s' } }] },
+      { name: 'geo', domains: ['geo', 'geo:80'], routes: [tunnel, { match: { prefix: '/' }, route: { cluster: 'geo', timeout: '15s' } }] },
+      { name: 'legacy-db_proxy', domains: ['10.0.0.7', '10.0.0.7:8000'], routes: [tunnel, { match: { prefix: '/' }, route: { cluster: 'legacy-db_proxy', timeout: '15s' } }] },
+      { name: 'allow_any', domains: ['*'], routes: [tunnel, { match: { prefix: '/' }, route: { cluster: 'dynamic_forward_proxy', timeout: '0s' } }] },
     ]);
     expect(hcm(listener(bootstrap, 'outbound')).http_protocol_options).toEqual({ allow_absolute_url: true });
     expect(hcm(listener(bootstrap, 'inbound')).http_protocol_options).toBeUndefined();
     const stats = hcm(listener(bootstrap, 'stats')).route_config.virtual_hosts;
     expect(stats).toHaveLength(1);
-    expect(stats[0].routes.map((r: any) => [r.match.path, r.match.prefix, r.match.headers, r.route.cluster])).toEqual([
-      ['/stats/prometheus', undefined, [{ name: ':method', string_match: { exact: 'GET' } }], 'envoy_admin'],
-      ['/ready', undefined, [{ name: ':method', string_match: { exact: 'GET' } }], 'envoy_admin'],
-      ['/server_info', undefined, [{ name: ':method', string_match: { exact: 'GET' } }], 'envoy_admin'],
+    const get = [{ name: ':method', string_match: { exact: 'GET' } }];
+    expect(stats[0].routes).toEqual([
+      { match: { path: '/stats/prometheus', headers: get }, route: { cluster: 'envoy_admin' } },
+      { match: { path: '/ready', headers: get }, route: { cluster: 'envoy_admin' } },
+      { match: { path: '/live', headers: get }, direct_response: { status: 200, body: { inline_string: 'alive\n' } } },
     ]);
+    expect(envoy.bootstrap).not.toContain('/server_info');
 
     const clusters = bootstrap.static_resources.clusters;
-    expect(clusters.map((c: any) => [c.name, c.type, c.connect_timeout, endpointOf(c).address, endpointOf(c).port_value])).toEqual([
+    const endpoint = (c: any) => (c.load_assignment ? endpointOf(c) : {});
+    expect(clusters.map((c: any) => [c.name, c.type, c.connect_timeout, endpoint(c).address, endpoint(c).port_value])).toEqual([
       ['local_app', 'STATIC', '5s', '127.0.0.1', 8080],
       ['envoy_admin', 'STATIC', '1s', '127.0.0.1', 15000],
+      ['dynamic_forward_proxy', undefined, '5s', undefined, undefined],
       ['payments', 'STRICT_DNS', '5s', 'payments.production.svc.cluster.local', 80],
       ['geo', 'LOGICAL_DNS', '0.25s', 'api.geo.example.com', 443],
       ['legacy-db_proxy', 'STATIC', '5s', '10.0.0.7', 8000],
     ]);
-    for (const c of clusters) expect(c.load_assignment.cluster_name).toBe(c.name);
+    for (const c of clusters) if (c.load_assignment) expect(c.load_assignment.cluster_name).toBe(c.name);
     // Rendered by a YAML library, without anchors or aliases.
     expect(envoy.bootstrap).not.toMatch(/[&*]a\d/);
   });
@@ -257,8 +289,7 @@ describe('EnvoySidecar', () => {
     expect(c.livenessProbe.httpGet.port).toBe(16090);
     expect(c.args).toEqual(['-c', '/etc/envoy/envoy.yaml', '--concurrency', '4', '--drain-time-s', '20', '--drain-strategy', 'gradual', '--disable-hot-restart']);
     expect(c.lifecycle.preStop.exec.command[2]).toContain('/dev/tcp/127.0.0.1/16000');
-    expect(c.lifecycle.preStop.exec.command[2]).toContain('sleep 20');
-    expect(spec.terminationGracePeriodSeconds).toBe(55);
+    expect(spec.terminationGracePeriodSeconds).toBe(30);
     expect(container(spec, 'app').env[0]).toEqual({ name: 'HTTP_PROXY', value: 'http://127.0.0.1:16001' });
     const bootstrap = bootstrapOf(manifests);
     expect(bootstrap.admin.address.socket_address.port_value).toBe(16000);
@@ -326,12 +357,12 @@ describe('EnvoySidecar', () => {
     expect(result.stderr).toBe('envoy was not ready after 2s\n');
   }, 20000);
 
-  test('the preStop hook asks the admin listener to drain, then waits the drain time', async () => {
+  test('NATIVE: the preStop hook asks the admin listener to drain and returns at once (deletion is not delayed)', async () => {
     // GIVEN
     const admin = await fakeAdmin(0);
     const chart = newChart();
     const web = webDeployment(chart);
-    new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, adminPort: admin.port, drainTime: Duration.seconds(1) });
+    new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, adminPort: admin.port, drainTime: Duration.seconds(30) });
     const hook = container(podSpec(find(synth(chart), 'Deployment')), 'envoy').lifecycle.preStop.exec.command;
 
     // WHEN
@@ -342,10 +373,38 @@ describe('EnvoySidecar', () => {
     // THEN
     expect(result).toEqual({ code: 0, stderr: '' });
     expect(admin.requests).toEqual(['POST /drain_listeners?inboundonly&graceful']);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(Date.now() - started).toBeLessThan(1000);
   }, 20000);
 
-  test('drainTime 0: no preStop hook and no shutdown budget', () => {
+  test('LEGACY: the preStop hook drains, then keeps Envoy up while the app still listens or still calls out', async () => {
+    // GIVEN an admin listener whose outbound listener has one app connection for the first 2 stats requests,
+    // and an app that stops listening after 1.5 s
+    let busy = 2;
+    const admin = await fakeAdmin(0, () => (busy-- > 0 ? 1 : 0));
+    const app = http.createServer((_, res) => res.end());
+    await new Promise<void>(resolve => app.listen(0, '127.0.0.1', resolve));
+    const appPort = (app.address() as AddressInfo).port;
+    const chart = newChart();
+    const web = appOn(chart, appPort);
+    new EnvoySidecar(chart, 'proxy', { workload: web, appPort, adminPort: admin.port, mode: SidecarMode.LEGACY });
+    const hook = container(podSpec(find(synth(chart), 'Deployment')), 'envoy').lifecycle.preStop.exec.command;
+
+    // WHEN
+    const started = Date.now();
+    const closed = new Promise<number>(resolve => setTimeout(() => app.close(() => resolve(Date.now())), 1500));
+    const result = await run(hook);
+    const finished = Date.now();
+    await admin.close();
+
+    // THEN it returned only after the app had stopped listening and had no outbound connection left
+    expect(result).toEqual({ code: 0, stderr: '' });
+    expect(finished).toBeGreaterThanOrEqual(await closed);
+    expect(finished - started).toBeLessThan(6000);
+    expect(admin.requests[0]).toBe('POST /drain_listeners?inboundonly&graceful');
+    expect(admin.requests.filter(r => r === 'GET /stats?filter=listener.outbound.downstream_cx_active').length).toBeGreaterThanOrEqual(2);
+  }, 20000);
+
+  test('drainTime 0: no preStop hook and no shutdown budget (NATIVE)', () => {
     // GIVEN
     const chart = newChart();
     const web = webDeployment(chart);
@@ -516,9 +575,13 @@ describe('EnvoySidecar', () => {
       // THEN
       const bootstrap = parse(envoy.bootstrap);
       expect(bootstrap.static_resources.listeners.map((l: any) => l.name)).toEqual(['inbound', 'outbound', 'stats']);
-      expect(bootstrap.static_resources.clusters.map((c: any) => c.name)).toEqual(['local_app', 'envoy_admin', name]);
+      expect(bootstrap.static_resources.clusters.map((c: any) => c.name)).toEqual(['local_app', 'envoy_admin', 'dynamic_forward_proxy', name]);
       expect(endpointOf(clusterOf(bootstrap, name)).address).toBe(host);
-      expect(hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts[0].domains).toEqual([domain]);
+      expect(hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts.map((v: any) => [v.name, v.domains])).toEqual([[name, [domain]], ['allow_any', ['*']]]);
+      // Read the way Envoy reads it (YAML 1.1), the user's strings are still the strings they were.
+      const strict = parse(envoy.bootstrap, { version: '1.1' });
+      expect(clusterOf(strict, name).name).toBe(name);
+      expect(endpointOf(clusterOf(strict, name)).address).toBe(host);
       accepted += 1;
     }), { numRuns: 500 });
     expect(accepted).toBeGreaterThan(10);
@@ -561,6 +624,347 @@ describe('EnvoySidecar', () => {
     expect(envoy.configMap!.metadata.namespace).toBe('production');
   });
 
+  describe('rendering for Envoy\'s YAML 1.1 loader (issue 13 #4)', () => {
+    test('YAML 1.1 words as names, hosts and domains stay strings', () => {
+      // GIVEN upstream strings that YAML 1.1 (Envoy's yaml-cpp) reads as booleans or numbers when unquoted
+      const chart = newChart();
+      const web = webDeployment(chart);
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', {
+        workload: web,
+        appPort: 8080,
+        upstreams: [
+          { name: 'on', host: 'yes', port: 80, domains: ['N', 'off:8080'] },
+          { name: 'y', host: '1e5', port: 81 },
+        ],
+      });
+
+      // THEN read the way Envoy reads it, every one is the string it was
+      const bootstrap = parse(envoy.bootstrap, { version: '1.1' });
+      expect(bootstrap.static_resources.clusters.slice(-2).map((c: any) => [c.name, endpointOf(c).address])).toEqual([['on', 'yes'], ['y', '1e5']]);
+      expect(hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts.slice(0, 2).map((v: any) => [v.name, v.domains])).toEqual([
+        ['on', ['N', 'off:8080']],
+        ['y', ['1e5', '1e5:81']],
+      ]);
+    });
+
+    test('durations are proto3 JSON Durations, never an exponent', () => {
+      // GIVEN
+      const chart = newChart();
+      const web = webDeployment(chart);
+
+      // WHEN the largest Duration protobuf has, and a fraction
+      const envoy = new EnvoySidecar(chart, 'proxy', {
+        workload: web,
+        appPort: 8080,
+        upstreams: [
+          { ...PAYMENTS, connectTimeout: Duration.seconds(315_576_000_000), requestTimeout: Duration.millis(1500) },
+          { name: 'fast', host: 'fast', port: 80, connectTimeout: Duration.millis(5) },
+        ],
+      });
+
+      // THEN
+      const clusters = parse(envoy.bootstrap, { version: '1.1' }).static_resources.clusters;
+      expect(clusters.find((c: any) => c.name === 'payments').connect_timeout).toBe('315576000000s');
+      expect(clusters.find((c: any) => c.name === 'fast').connect_timeout).toBe('0.005s');
+      expect(envoy.bootstrap).toContain('timeout: "1.5s"');
+      expect(envoy.bootstrap).not.toMatch(/\de[+-]?\d+s/);
+    });
+
+    test.each<[string, Duration]>([
+      ['beyond protobuf\'s range', Duration.seconds(1e21)],
+      ['one second beyond it', Duration.seconds(315_576_000_001)],
+    ])('a connect timeout %s is refused', (_, connectTimeout) => {
+      expect(errorOf({ upstreams: [{ ...PAYMENTS, connectTimeout }] }))
+        .toBe('[ENVOY_UPSTREAM_INVALID] workload \'test/web\', sidecar \'envoy\': upstream \'payments\': the connect timeout is not a positive, whole number of milliseconds within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(5).');
+    });
+  });
+
+  describe('outbound policy (issue 13 #1, #2)', () => {
+    test('ALLOW_ANY by default: a dynamic forward proxy for absolute-URL HTTP and CONNECT tunnels, HTTPS_PROXY for the app', () => {
+      // GIVEN the README's usage: no upstreams
+      const chart = newChart();
+      const web = webDeployment(chart);
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080 });
+      const manifests = synth(chart);
+
+      // THEN any host goes through the dynamic forward proxy, plain HTTP and CONNECT alike
+      const bootstrap = bootstrapOf(manifests);
+      const outbound = hcm(listener(bootstrap, 'outbound'));
+      expect(outbound.route_config.virtual_hosts).toEqual([{
+        name: 'allow_any',
+        domains: ['*'],
+        routes: [
+          { match: { connect_matcher: {} }, route: { cluster: 'dynamic_forward_proxy', timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } },
+          { match: { prefix: '/' }, route: { cluster: 'dynamic_forward_proxy', timeout: '0s' } },
+        ],
+      }]);
+      expect(outbound.upgrade_configs).toEqual([{ upgrade_type: 'CONNECT' }, { upgrade_type: 'websocket' }]);
+      expect(outbound.http2_protocol_options).toEqual({ allow_connect: true });
+      expect(outbound.http_protocol_options).toEqual({ allow_absolute_url: true });
+      expect(outbound.local_reply_config).toBeUndefined();
+      // The filter and the cluster share one DNS cache (Envoy refuses two configs of one name).
+      const filter = outbound.http_filters[0];
+      expect(filter.name).toBe('envoy.filters.http.dynamic_forward_proxy');
+      const dfp = clusterOf(bootstrap, 'dynamic_forward_proxy');
+      expect(dfp.lb_policy).toBe('CLUSTER_PROVIDED');
+      expect(dfp.cluster_type.name).toBe('envoy.clusters.dynamic_forward_proxy');
+      expect(dfp.cluster_type.typed_config.dns_cache_config).toEqual(filter.typed_config.dns_cache_config);
+      expect(filter.typed_config.dns_cache_config).toMatchObject({ dns_lookup_family: 'V4_PREFERRED', dns_min_refresh_rate: '5s' });
+
+      // AND the app sends HTTP and HTTPS through it
+      const env = container(podSpec(find(manifests, 'Deployment')), 'app').env;
+      for (const name of ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy']) {
+        expect(env).toContainEqual({ name, value: envoy.proxyUrl });
+      }
+    });
+
+    test('REGISTRY_ONLY: only typed upstreams, and a 502 that names the refused host', () => {
+      // GIVEN
+      const chart = newChart();
+      const web = webDeployment(chart);
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', {
+        workload: web,
+        appPort: 8080,
+        outboundPolicy: EnvoyOutboundPolicy.REGISTRY_ONLY,
+        upstreams: [PAYMENTS, { name: 'api', host: 'api.example.com', port: 443, tls: {} }],
+      });
+
+      // THEN
+      const bootstrap = parse(envoy.bootstrap, { version: '1.1' });
+      const outbound = hcm(listener(bootstrap, 'outbound'));
+      expect(outbound.route_config.virtual_hosts.map((v: any) => v.name)).toEqual(['payments', 'api']);
+      expect(outbound.http_filters.map((f: any) => f.name)).toEqual(['envoy.filters.http.router']);
+      expect(clusterOf(bootstrap, 'dynamic_forward_proxy')).toBeUndefined();
+      // No route (Envoy's response flag NR) is answered with a 502 that names the host.
+      expect(outbound.local_reply_config).toEqual({
+        mappers: [{
+          filter: { response_flag_filter: { flags: ['NR'] } },
+          status_code: 502,
+          body_format_override: { text_format_source: { inline_string: 'host %REQ(:AUTHORITY)% is not a registered upstream of this Envoy sidecar (outbound policy REGISTRY_ONLY)\n' } },
+        }],
+      });
+      // A CONNECT tunnel to a plain-text upstream goes to its cluster; to a TLS-originating one it is refused with a reason.
+      const [payments, api] = outbound.route_config.virtual_hosts;
+      expect(payments.routes[0]).toEqual({ match: { connect_matcher: {} }, route: { cluster: 'payments', timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } });
+      expect(api.routes[0]).toEqual({
+        match: { connect_matcher: {} },
+        direct_response: { status: 400, body: { inline_string: 'upstream \'api\': Envoy originates TLS to it, so send plain http:// requests through the proxy instead of a CONNECT tunnel\n' } },
+      });
+    });
+  });
+
+  describe('per upstream (issue 13 #3)', () => {
+    test('protocol, TLS origination with SNI and a CA bundle from a ConfigMap, mTLS from a Secret, timeouts, retries, breakers, outlier detection, DNS', () => {
+      // GIVEN
+      const chart = newChart();
+      const web = webDeployment(chart);
+      const ca = kplus.ConfigMap.fromConfigMapName(chart, 'ca', 'corp-ca');
+      const client = kplus.Secret.fromSecretName(chart, 'client', 'payments-client');
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', {
+        workload: web,
+        appPort: 8080,
+        upstreams: [{
+          name: 'payments',
+          host: 'payments.example.com.',
+          port: 443,
+          protocol: EnvoyProtocol.GRPC,
+          dnsFamily: EnvoyDnsFamily.V4_ONLY,
+          tls: { caBundle: EnvoyCaBundle.fromConfigMap(ca, 'bundle.pem'), clientCertificate: client },
+          retries: { attempts: 3, perTryTimeout: Duration.seconds(2) },
+          circuitBreaker: { maxConnections: 100, maxPendingRequests: 50, maxRequests: 200, maxRetries: 5 },
+          outlierDetection: { consecutive5xx: 3, interval: Duration.seconds(5), baseEjectionTime: Duration.seconds(60), maxEjectionPercent: 50 },
+        }, {
+          name: 'geo',
+          host: '10.0.0.7',
+          port: 8443,
+          protocol: EnvoyProtocol.HTTP2,
+          requestTimeout: Duration.seconds(0),
+          tls: { sni: 'geo.internal', caBundle: EnvoyCaBundle.fromSecret(kplus.Secret.fromSecretName(chart, 'geo-ca', 'geo-ca')) },
+        }],
+      });
+      const manifests = synth(chart);
+
+      // THEN the clusters
+      const bootstrap = bootstrapOf(manifests);
+      const payments = clusterOf(bootstrap, 'payments');
+      expect(payments).toMatchObject({
+        type: 'STRICT_DNS',
+        dns_lookup_family: 'V4_ONLY',
+        respect_dns_ttl: true,
+        circuit_breakers: { thresholds: [{ priority: 'DEFAULT', max_connections: 100, max_pending_requests: 50, max_requests: 200, max_retries: 5 }] },
+        outlier_detection: { consecutive_5xx: 3, interval: '5s', base_ejection_time: '60s', max_ejection_percent: 50 },
+      });
+      expect(endpointOf(payments).address).toBe('payments.example.com.');
+      expect(payments.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].explicit_http_config).toEqual({ http2_protocol_options: {} });
+      expect(payments.transport_socket).toEqual({
+        name: 'envoy.transport_sockets.tls',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
+          'sni': 'payments.example.com',
+          'common_tls_context': {
+            alpn_protocols: ['h2'],
+            tls_certificates: [{ certificate_chain: { filename: '/etc/envoy-tls/0/client/tls.crt' }, private_key: { filename: '/etc/envoy-tls/0/client/tls.key' } }],
+            validation_context: {
+              trusted_ca: { filename: '/etc/envoy-tls/0/ca/ca.crt' },
+              match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'payments.example.com' } }],
+            },
+          },
+        },
+      });
+      const geo = clusterOf(bootstrap, 'geo');
+      expect(geo.type).toBe('STATIC');
+      expect(geo.dns_lookup_family).toBeUndefined();
+      expect(geo.transport_socket.typed_config.sni).toBe('geo.internal');
+      expect(geo.transport_socket.typed_config.common_tls_context.validation_context.trusted_ca).toEqual({ filename: '/etc/envoy-tls/1/ca/ca.crt' });
+
+      // AND the routes: gRPC has no request timeout by default, the retry policy is Envoy's
+      const vhosts = hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts;
+      expect(vhosts[0].domains).toEqual(['payments.example.com', 'payments.example.com:443']);
+      expect(vhosts[0].routes[1].route).toEqual({
+        cluster: 'payments',
+        timeout: '0s',
+        retry_policy: { retry_on: 'connect-failure,refused-stream,unavailable,cancelled', num_retries: 3, per_try_timeout: '2s' },
+      });
+      expect(vhosts[1].routes[1].route).toEqual({ cluster: 'geo', timeout: '0s' });
+
+      // AND the files are mounted into Envoy only, read-only, whole
+      const spec = podSpec(find(manifests, 'Deployment'));
+      const c = container(spec, 'envoy');
+      expect(c.volumeMounts).toEqual(expect.arrayContaining([
+        { mountPath: '/etc/envoy-tls/0/ca', name: 'envoy-ca-0', readOnly: true },
+        { mountPath: '/etc/envoy-tls/0/client', name: 'envoy-cert-0', readOnly: true },
+        { mountPath: '/etc/envoy-tls/1/ca', name: 'envoy-ca-1', readOnly: true },
+      ]));
+      expect(spec.volumes).toEqual(expect.arrayContaining([
+        { name: 'envoy-ca-0', configMap: { name: 'corp-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] } },
+        { name: 'envoy-cert-0', secret: { secretName: 'payments-client', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] } },
+        { name: 'envoy-ca-1', secret: { secretName: 'geo-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+      ]));
+      expect(container(spec, 'app').volumeMounts ?? []).toEqual([]);
+      expect(envoy.bootstrap).toContain('/etc/envoy-tls/0/client/tls.key');
+    });
+
+    test('TLS with the system CAs by default, HTTP/1.1 ALPN, SNI and SAN from the host', () => {
+      // GIVEN
+      const chart = newChart();
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', { workload: webDeployment(chart), appPort: 8080, upstreams: [{ name: 'api', host: 'api.example.com', port: 443, tls: {} }] });
+
+      // THEN
+      const tls = clusterOf(parse(envoy.bootstrap), 'api').transport_socket.typed_config;
+      expect(tls.sni).toBe('api.example.com');
+      expect(tls.common_tls_context).toEqual({
+        alpn_protocols: ['http/1.1'],
+        validation_context: {
+          trusted_ca: { filename: '/etc/ssl/certs/ca-certificates.crt' },
+          match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'api.example.com' } }],
+        },
+      });
+    });
+  });
+
+  describe('inbound (issue 13 #3)', () => {
+    test('defaults: WebSockets, no route timeout, the client address in X-Forwarded-For, local_app limits and idle timeout', () => {
+      // GIVEN
+      const chart = newChart();
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', { workload: webDeployment(chart), appPort: 8080 });
+
+      // THEN
+      const bootstrap = parse(envoy.bootstrap);
+      const inbound = hcm(listener(bootstrap, 'inbound'));
+      expect(inbound.use_remote_address).toBe(true);
+      expect(inbound.upgrade_configs).toEqual([{ upgrade_type: 'websocket' }]);
+      expect(inbound.route_config.virtual_hosts[0].routes[0].route).toEqual({ cluster: 'local_app', timeout: '0s' });
+      expect(inbound.access_log).toBeUndefined();
+      const app = clusterOf(bootstrap, 'local_app');
+      expect(app.circuit_breakers.thresholds[0]).toEqual({ priority: 'DEFAULT', max_connections: 4294967295, max_pending_requests: 4294967295, max_requests: 4294967295, max_retries: 4294967295 });
+      expect(app.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']).toEqual({
+        '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        'common_http_protocol_options': { idle_timeout: '1s' },
+        'explicit_http_config': { http_protocol_options: {} },
+      });
+    });
+
+    test('HTTP/2 to a gRPC app, a route timeout, no WebSockets, an idle timeout, the JSON access log', () => {
+      // GIVEN
+      const chart = newChart();
+
+      // WHEN
+      const envoy = new EnvoySidecar(chart, 'proxy', {
+        workload: webDeployment(chart),
+        appPort: 8080,
+        appProtocol: EnvoyProtocol.GRPC,
+        inboundTimeout: Duration.seconds(90),
+        appIdleTimeout: Duration.millis(4500),
+        websockets: false,
+        accessLog: true,
+      });
+
+      // THEN
+      const bootstrap = parse(envoy.bootstrap);
+      const inbound = hcm(listener(bootstrap, 'inbound'));
+      expect(inbound.upgrade_configs).toBeUndefined();
+      expect(hcm(listener(bootstrap, 'outbound')).upgrade_configs).toEqual([{ upgrade_type: 'CONNECT' }]);
+      expect(inbound.route_config.virtual_hosts[0].routes[0].route.timeout).toBe('90s');
+      const options = clusterOf(bootstrap, 'local_app').typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+      expect(options.explicit_http_config).toEqual({ http2_protocol_options: {} });
+      expect(options.common_http_protocol_options).toEqual({ idle_timeout: '4.5s' });
+      for (const name of ['inbound', 'outbound']) {
+        const log = hcm(listener(bootstrap, name)).access_log;
+        expect(log).toHaveLength(1);
+        expect(log[0].typed_config['@type']).toBe('type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog');
+        expect(log[0].typed_config.log_format.json_format).toMatchObject({ direction: name, status: '%RESPONSE_CODE%', flags: '%RESPONSE_FLAGS%', authority: '%REQ(:AUTHORITY)%' });
+      }
+      expect(hcm(listener(bootstrap, 'stats')).access_log).toBeUndefined();
+    });
+  });
+
+  describe('errors of v2 props', () => {
+    const W = 'workload \'test/web\', sidecar \'envoy\': ';
+    const U = 'ENVOY_UPSTREAM_INVALID';
+    const TLS = 'ENVOY_TLS_INVALID';
+    const R = 'ENVOY_RETRY_INVALID';
+    const secret = () => kplus.Secret.fromSecretName(newChart(), 's', 'ca');
+
+    test.each<[string, () => Partial<EnvoySidecarProps>, string, string]>([
+      ['outbound policy', () => ({ outboundPolicy: 'OPEN' as EnvoyOutboundPolicy }), 'ENUM_INVALID', '\'outboundPolicy\' \'OPEN\' is not one of the EnvoyOutboundPolicy values. Fix: pass EnvoyOutboundPolicy.ALLOW_ANY or EnvoyOutboundPolicy.REGISTRY_ONLY.'],
+      ['app protocol', () => ({ appProtocol: 'h3' as EnvoyProtocol }), 'ENUM_INVALID', '\'appProtocol\' \'h3\' is not one of the EnvoyProtocol values. Fix: pass EnvoyProtocol.HTTP1, EnvoyProtocol.HTTP2 or EnvoyProtocol.GRPC.'],
+      ['inbound timeout', () => ({ inboundTimeout: Duration.seconds(1e21) }), 'DURATION_INVALID', '\'inboundTimeout\' is not a whole number of milliseconds, 0 or more, within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(60), or Duration.seconds(0) for none.'],
+      ['app idle timeout', () => ({ appIdleTimeout: Duration.millis(0.5) }), 'DURATION_INVALID', '\'appIdleTimeout\' is not a whole number of milliseconds, 0 or more, within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(1), below the app\'s keep-alive timeout.'],
+      ['upstream protocol', () => ({ upstreams: [{ ...PAYMENTS, protocol: 'SPDY' as EnvoyProtocol }] }), U, 'upstream \'payments\': \'SPDY\' is not a protocol. Fix: pass an EnvoyProtocol.'],
+      ['DNS family', () => ({ upstreams: [{ ...PAYMENTS, dnsFamily: 'V5' as EnvoyDnsFamily }] }), U, 'upstream \'payments\': \'V5\' is not a DNS family. Fix: pass an EnvoyDnsFamily.'],
+      ['request timeout', () => ({ upstreams: [{ ...PAYMENTS, requestTimeout: Duration.millis(0.5) }] }), U, 'upstream \'payments\': the request timeout is not a whole number of milliseconds, 0 or more, within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(15), or Duration.seconds(0) for none.'],
+      ['circuit breaker', () => ({ upstreams: [{ ...PAYMENTS, circuitBreaker: { maxRequests: 0 } }] }), U, 'upstream \'payments\': circuit breaker \'maxRequests\' 0 is not a whole number from 1 to 4294967295. Fix: pass a whole number of connections or requests, or leave it unset for Envoy\'s default.'],
+      ['consecutive 5xx', () => ({ upstreams: [{ ...PAYMENTS, outlierDetection: { consecutive5xx: 0 } }] }), U, 'upstream \'payments\': outlier detection \'consecutive5xx\' 0 is not a whole number 1 or more. Fix: pass e.g. 5.'],
+      ['max ejection percent', () => ({ upstreams: [{ ...PAYMENTS, outlierDetection: { maxEjectionPercent: 101 } }] }), U, 'upstream \'payments\': outlier detection \'maxEjectionPercent\' 101 is not a whole percentage from 0 to 100. Fix: pass e.g. 10.'],
+      ['outlier interval', () => ({ upstreams: [{ ...PAYMENTS, outlierDetection: { interval: Duration.seconds(0) } }] }), U, 'upstream \'payments\': outlier detection \'interval\' is not a positive, whole number of milliseconds within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(10).'],
+      ['retry attempts', () => ({ upstreams: [{ ...PAYMENTS, retries: { attempts: 11 } }] }), R, 'upstream \'payments\': 11 retry attempts is not a whole number from 0 to 10. Fix: pass e.g. 2.'],
+      ['retry condition', () => ({ upstreams: [{ ...PAYMENTS, retries: { retryOn: ['5xx', 'always'] } }] }), R, 'upstream \'payments\': \'always\' is not an Envoy retry condition. Fix: pass some of 5xx, gateway-error, reset, reset-before-request, connect-failure, envoy-ratelimited, retriable-4xx, refused-stream, retriable-status-codes, retriable-headers, http3-post-connect-failure, cancelled, deadline-exceeded, internal, resource-exhausted, unavailable.'],
+      ['no retry condition', () => ({ upstreams: [{ ...PAYMENTS, retries: { retryOn: [] } }] }), R, 'upstream \'payments\': \'retryOn\' is empty, so no request would be retried. Fix: list retry conditions, or leave \'retries\' unset.'],
+      ['per-try timeout', () => ({ upstreams: [{ ...PAYMENTS, retries: { perTryTimeout: Duration.seconds(0) } }] }), R, 'upstream \'payments\': the per-try timeout is not a positive, whole number of milliseconds within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(2).'],
+      ['SNI', () => ({ upstreams: [{ ...PAYMENTS, tls: { sni: 'a b' } }] }), TLS, 'upstream \'payments\': SNI \'a b\' is not a DNS name. Fix: pass the server\'s DNS name, such as \'api.example.com\'.'],
+      ['SNI as an IP', () => ({ upstreams: [{ ...PAYMENTS, tls: { sni: '10.0.0.1' } }] }), TLS, 'upstream \'payments\': SNI \'10.0.0.1\' is not a DNS name. Fix: pass the server\'s DNS name, such as \'api.example.com\'.'],
+      ['subject alt name', () => ({ upstreams: [{ ...PAYMENTS, tls: { subjectAltNames: ['"evil"'] } }] }), TLS, 'upstream \'payments\': subject alternative name \'"evil"\' is not a DNS name or IPv4 address. Fix: pass names such as \'api.example.com\' or addresses such as \'10.0.0.7\'.'],
+      ['no subject alt names', () => ({ upstreams: [{ ...PAYMENTS, tls: { subjectAltNames: [] } }] }), TLS, 'upstream \'payments\': \'subjectAltNames\' is empty, so any certificate the CAs signed would be accepted. Fix: list the names the upstream\'s certificate carries, or leave it unset (the SNI).'],
+      ['CA key', () => ({ upstreams: [{ ...PAYMENTS, tls: { caBundle: EnvoyCaBundle.fromSecret(secret(), 'ca/crt') } }] }), TLS, 'upstream \'payments\': CA bundle key \'ca/crt\' is not a ConfigMap or Secret key. Fix: pass a key of letters, digits, \'-\', \'_\' and \'.\', such as \'ca.crt\'.'],
+      ['CA bundle', () => ({ upstreams: [{ ...PAYMENTS, tls: { caBundle: { kind: 'system' } as EnvoyCaBundle } }] }), TLS, 'upstream \'payments\': \'caBundle\' is not an EnvoyCaBundle. Fix: pass EnvoyCaBundle.system(), fromConfigMap() or fromSecret().'],
+      ['upstream host with a trailing dot only', () => ({ upstreams: [{ ...PAYMENTS, host: '.' }] }), U, 'upstream \'payments\': host \'.\' is not a DNS name or IPv4 address. Fix: pass a name such as \'payments.production.svc.cluster.local\' or an address such as \'10.0.0.7\'.'],
+    ])('%s', (_, props, code, message) => {
+      expect(errorOf(props())).toBe(`[${code}] ${W}${message}`);
+    });
+  });
+
   describe('envoySpec (pure, no constructs added)', () => {
     test('declares the bootstrap, ports with their props, the app port, env and pod metadata', () => {
       // GIVEN
@@ -591,11 +995,11 @@ describe('EnvoySidecar', () => {
       expect(listener(bootstrap, 'stats').address.socket_address.port_value).toBe(9901);
       expect(endpointOf(clusterOf(bootstrap, 'local_app')).port_value).toBe(8080);
       expect(spec.args?.slice(0, 2)).toEqual(['-c', '/etc/envoy/envoy.yaml']);
-      expect(Object.keys(spec.appEnvVariables!)).toEqual(['HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy']);
+      expect(Object.keys(spec.appEnvVariables!)).toEqual(['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'NO_PROXY', 'no_proxy']);
       expect(spec.appEnvVariables!.NO_PROXY.value).toBe('localhost,127.0.0.1,.svc');
       expect(spec.podAnnotations).toEqual({ 'sidecar.istio.io/inject': 'false', 'linkerd.io/inject': 'disabled' });
       expect(spec.podLabels).toEqual({ 'sidecar.istio.io/inject': 'false' });
-      expect(spec.shutdownBudget?.toSeconds()).toBe(15);
+      expect(spec.shutdownBudget?.toSeconds()).toBe(0);
     });
 
     test('proxyEnv and meshInjectionOptOut off: no app env, no pod metadata', () => {
@@ -636,14 +1040,14 @@ describe('EnvoySidecar', () => {
       ['drain strategy', { drainStrategy: 'slow' as EnvoyDrainStrategy }, 'ENUM_INVALID', '\'drainStrategy\' \'slow\' is not one of the EnvoyDrainStrategy values. Fix: pass EnvoyDrainStrategy.IMMEDIATE or EnvoyDrainStrategy.GRADUAL.'],
       ['no-proxy entry', { noProxy: ['a.com,b.com'] }, 'ENVOY_NO_PROXY_INVALID', '\'noProxy\' entry \'a.com,b.com\' is not a host, domain or CIDR. Fix: pass one host, domain suffix or CIDR per entry, without commas or spaces.'],
       ['upstream name', { upstreams: [{ ...PAYMENTS, name: 'Payments' }] }, U, 'upstream name \'Payments\' is not valid. Fix: use at most 60 lower-case letters, digits, \'_\' and \'-\', starting and ending with a letter or digit.'],
-      ['reserved upstream name', { upstreams: [{ ...PAYMENTS, name: 'local_app' }] }, U, 'upstream name \'local_app\' is reserved for the sidecar\'s own cluster. Fix: choose another name (\'local_app\' and \'envoy_admin\' are taken).'],
+      ['reserved upstream name', { upstreams: [{ ...PAYMENTS, name: 'local_app' }] }, U, 'upstream name \'local_app\' is reserved for the sidecar\'s own cluster. Fix: choose another name (\'local_app\', \'envoy_admin\', \'dynamic_forward_proxy\' are taken).'],
       ['duplicate upstream name', { upstreams: [PAYMENTS, { ...PAYMENTS, host: 'pay2', domains: ['pay2'] }] }, U, 'two upstreams are named \'payments\'. Fix: give every upstream its own name.'],
       ['upstream host', { upstreams: [{ ...PAYMENTS, host: 'http://payments' }] }, U, 'upstream \'payments\': host \'http://payments\' is not a DNS name or IPv4 address. Fix: pass a name such as \'payments.production.svc.cluster.local\' or an address such as \'10.0.0.7\'.'],
       ['upstream IP-like host', { upstreams: [{ ...PAYMENTS, host: '10.0.0.300' }] }, U, 'upstream \'payments\': host \'10.0.0.300\' is not a DNS name or IPv4 address. Fix: pass a name such as \'payments.production.svc.cluster.local\' or an address such as \'10.0.0.7\'.'],
       ['upstream port', { upstreams: [{ ...PAYMENTS, port: 1.5 }] }, U, 'upstream \'payments\': port 1.5 is not a valid port number. Fix: pass an integer from 1 to 65535.'],
       ['upstream DNS type', { upstreams: [{ ...PAYMENTS, dnsType: 'EDS' as EnvoyDnsType }] }, U, 'upstream \'payments\': \'EDS\' is not a DNS type. Fix: pass an EnvoyDnsType.'],
       ['STATIC with a name', { upstreams: [{ ...PAYMENTS, dnsType: EnvoyDnsType.STATIC }] }, U, 'upstream \'payments\': a STATIC upstream needs an IPv4 address, not \'payments.production.svc.cluster.local\'. Fix: use EnvoyDnsType.STRICT_DNS or LOGICAL_DNS for a DNS name.'],
-      ['connect timeout', { upstreams: [{ ...PAYMENTS, connectTimeout: Duration.millis(0) }] }, U, 'upstream \'payments\': the connect timeout is not a positive, whole number of milliseconds. Fix: pass e.g. Duration.seconds(5).'],
+      ['connect timeout', { upstreams: [{ ...PAYMENTS, connectTimeout: Duration.millis(0) }] }, U, 'upstream \'payments\': the connect timeout is not a positive, whole number of milliseconds within protobuf\'s Duration range. Fix: pass e.g. Duration.seconds(5).'],
       ['no domains', { upstreams: [{ ...PAYMENTS, domains: [] }] }, U, 'upstream \'payments\' has no domains, so no request can reach it. Fix: leave \'domains\' unset (the host and host:port), or list the request hosts.'],
       ['bad domain', { upstreams: [{ ...PAYMENTS, domains: ['pay*ments'] }] }, U, 'upstream \'payments\': domain \'pay*ments\' is not valid. Fix: pass a host, host:port, or *.suffix.'],
       ['domain port', { upstreams: [{ ...PAYMENTS, domains: ['payments:0'] }] }, U, 'upstream \'payments\': domain \'payments:0\' is not valid. Fix: pass a host, host:port, or *.suffix.'],
@@ -728,17 +1132,17 @@ describe('EnvoySidecar', () => {
       expect(() => synth(chart)).toThrow('[LEGACY_ON_COMPLETION] workload \'test/migrate\', sidecar \'envoy\': a LEGACY sidecar is an ordinary container that never exits, and a Job completes only when all its containers have exited, so it would never complete. Fix: use SidecarMode.NATIVE for this sidecar (Kubernetes 1.29+, or 1.28 with the SidecarContainers feature gate), or move the work out of the sidecar.');
     });
 
-    test('a grace period limit below app + drain', () => {
+    test('a grace period limit below app + LEGACY Envoy\'s wait', () => {
       // GIVEN
       const chart = newChart();
       const web = webDeployment(chart);
-      new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080 });
+      new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, mode: SidecarMode.LEGACY });
 
       // WHEN
-      PodSidecars.of(web).limitTerminationGracePeriod(Duration.seconds(40));
+      PodSidecars.of(web).limitTerminationGracePeriod(Duration.seconds(31));
 
       // THEN
-      expect(() => synth(chart)).toThrow('[GRACE_PERIOD_TOO_SHORT] workload \'test/web\': terminationGracePeriodSeconds is limited to 40s, but the pod needs 45s (app 30s + envoy 15s).');
+      expect(() => synth(chart)).toThrow('[GRACE_PERIOD_TOO_SHORT] workload \'test/web\': terminationGracePeriodSeconds is limited to 31s, but the pod needs 32s (app 30s + envoy 2s).');
     });
   });
 });

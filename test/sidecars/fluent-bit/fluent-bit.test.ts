@@ -1,54 +1,27 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
+import { FlbConfig, KNOWN_KEYS, prop, Props, readFlbYaml, unknownKeys } from './flb-yaml';
 import { FluentBitChart } from '../../../examples/fluent-bit';
-import {
-  FluentBitHttpFormat, FluentBitLogLevel, FluentBitLokiLineFormat, FluentBitOutput, FluentBitParserFormat,
-  FluentBitSidecar, FluentBitSidecarProps, PodSidecars, Sidecar, SidecarImages, SidecarMode, SidecarProfile,
-} from '../../../src';
+import { PodSidecars, Sidecar, SidecarImages, SidecarMode, SidecarProfile } from '../../../src/core';
 import { SidecarError } from '../../../src/core/errors';
 import { specContext } from '../../../src/core/spec';
-import * as confModule from '../../../src/sidecars/fluent-bit/conf';
-import { ConfError, renderConf } from '../../../src/sidecars/fluent-bit/conf';
+import {
+  FluentBitHttpFormat, FluentBitLogLevel, FluentBitLokiLineFormat, FluentBitMultilineParser, FluentBitOutput, FluentBitParserFormat,
+  FluentBitSidecar, FluentBitSidecarProps,
+} from '../../../src/sidecars/fluent-bit';
 import { DEFAULT_NAME, fluentBitSpec } from '../../../src/sidecars/fluent-bit/spec';
+import * as yamlModule from '../../../src/sidecars/fluent-bit/yaml';
+import { renderYaml, YamlError } from '../../../src/sidecars/fluent-bit/yaml';
 import { container, containerOrder, find, newChart, podMetadata, podSpec, synth, webDeployment } from '../../util';
 
 const ROLLOUT = 'config.cdk8s-sidecars.io/fluent-bit';
 
-/**
- * A reader of Fluent Bit's classic format with Fluent Bit's own rules
- * (flb_cf_fluentbit.c): `[NAME]` at column 0 opens a section, `@...` at column 0 is
- * a directive, `#` a comment; every other line is indented and is "key value",
- * split at the first space, the value trimmed.
- */
-interface Section { readonly name: string; readonly entries: Array<[string, string]> }
-function parseConf(text: string): Section[] {
-  const sections: Section[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '' || line.startsWith('#')) continue;
-    if (line.startsWith('@')) throw new Error(`directive line: ${line}`);
-    if (line.startsWith('[')) {
-      const m = /^\[([^\]]+)\]$/.exec(line);
-      if (!m) throw new Error(`bad section header: ${line}`);
-      sections.push({ name: m[1], entries: [] });
-      continue;
-    }
-    const m = /^([ \t]+)(\S+) (.*)$/.exec(line);
-    if (!m || sections.length === 0) throw new Error(`bad line: ${line}`);
-    sections[sections.length - 1].entries.push([m[2], m[3].trim()]);
-  }
-  return sections;
-}
-
-/** The sections named `name`. */
-function sectionsNamed(conf: Section[], name: string): Section[] {
-  return conf.filter(s => s.name === name);
-}
-
-/** The ConfigMap of the sidecar, its two files parsed. */
-function configOf(manifests: any[]): { main: Section[]; parsers: Section[]; raw: any } {
+/** The ConfigMap of the sidecar, its file read by the independent reader. */
+function configOf(manifests: any[]): { config: FlbConfig; raw: any } {
   const cm = find(manifests, 'ConfigMap');
-  return { main: parseConf(cm.data['fluent-bit.conf']), parsers: parseConf(cm.data['parsers.conf']), raw: cm };
+  expect(Object.keys(cm.data)).toEqual(['fluent-bit.yaml']);
+  return { config: readFlbYaml(cm.data['fluent-bit.yaml']), raw: cm };
 }
 
 /**
@@ -71,6 +44,11 @@ function withProps(props: Partial<FluentBitSidecarProps>, chart: Chart = newChar
   return { chart, web, sidecar };
 }
 
+/** The properties as a plain object (no key repeats: the reader refuses repeats). */
+function obj(p: Props): { [key: string]: string | string[] } {
+  return Object.fromEntries(p);
+}
+
 describe('FluentBitSidecar on a Deployment (seed 000 app-with-logging)', () => {
   // GIVEN the seed's Deployment, a forward output and a stdout output
   const chart = newChart();
@@ -84,55 +62,68 @@ describe('FluentBitSidecar on a Deployment (seed 000 app-with-logging)', () => {
   const manifests = synth(chart);
   const spec = podSpec(find(manifests, 'Deployment'));
   const fb = container(spec, 'fluent-bit');
-  const { main, parsers, raw } = configOf(manifests);
+  const { config, raw } = configOf(manifests);
 
   test('matches the snapshot', () => {
     expect(manifests).toMatchSnapshot();
   });
 
-  test('SERVICE: flush, drain time (Grace), log level, HTTP server on 2020 with health check', () => {
-    expect(main.map(s => s.name)).toEqual(['SERVICE', 'INPUT', 'FILTER', 'FILTER', 'OUTPUT', 'OUTPUT']);
-    expect(sectionsNamed(main, 'SERVICE')[0].entries).toEqual([
-      ['Flush', '1'],
-      ['Grace', '5'],
-      ['Log_Level', 'info'],
-      ['Daemon', 'off'],
-      ['Parsers_File', '/fluent-bit/etc/parsers.conf'],
-      ['HTTP_Server', 'On'],
-      ['HTTP_Listen', '0.0.0.0'],
-      ['HTTP_Port', '2020'],
-      ['Health_Check', 'On'],
+  test('one fluent-bit.yaml: service, parsers and one pipeline of one input, two filters, two outputs', () => {
+    expect(config.topLevel).toEqual(['service', 'parsers', 'pipeline']);
+    expect([config.inputs.length, config.filters.length, config.outputs.length]).toEqual([1, 2, 2]);
+    expect(sidecar.fluentBitYaml).toEqual(raw.data['fluent-bit.yaml']);
+  });
+
+  test('every key exists for its plugin in Fluent Bit 5.1.1', () => {
+    expect(unknownKeys(config)).toEqual([]);
+  });
+
+  test('service: flush, drain time (grace 30), log level, HTTP server on 2020, filesystem storage on the state volume', () => {
+    expect(config.service).toEqual([
+      ['flush', '1'],
+      ['grace', '30'],
+      ['log_level', 'info'],
+      ['daemon', 'off'],
+      ['http_server', 'on'],
+      ['http_listen', '0.0.0.0'],
+      ['http_port', '2020'],
+      ['health_check', 'on'],
+      ['storage.path', '/var/fluent-bit/state/storage'],
+      ['storage.sync', 'normal'],
+      ['storage.checksum', 'off'],
+      ['storage.max_chunks_up', '16'],
+      ['storage.backlog.mem_limit', '5M'],
+      ['storage.metrics', 'on'],
+      ['storage.delete_irrecoverable_chunks', 'on'],
     ]);
   });
 
-  test('INPUT: tail of the log directory, with its DB on the state volume', () => {
-    expect(sectionsNamed(main, 'INPUT')[0].entries).toEqual([
-      ['Name', 'tail'],
-      ['Path', '/var/log/app/*.log'],
-      ['Tag', 'app.*'],
-      ['Read_from_Head', 'True'],
-      ['Refresh_Interval', '5'],
-      ['Mem_Buf_Limit', '50MB'],
-      ['Skip_Long_Lines', 'On'],
-      ['DB', '/var/fluent-bit/state/tail.db'],
+  test('input: tail of the log directory, DB and filesystem buffer on the state volume', () => {
+    expect(config.inputs[0]).toEqual([
+      ['name', 'tail'],
+      ['path', '/var/log/app/*.log'],
+      ['tag', 'app.*'],
+      ['read_from_head', 'on'],
+      ['refresh_interval', '1'],
+      ['mem_buf_limit', '50M'],
+      ['skip_long_lines', 'on'],
+      ['db', '/var/fluent-bit/state/tail.db'],
+      ['db.locking', 'on'],
+      ['storage.type', 'filesystem'],
     ]);
     const stateMount = fb.volumeMounts.find((m: any) => m.mountPath === '/var/fluent-bit/state');
     expect(stateMount.readOnly).toBeFalsy();
     const stateVolume = spec.volumes.find((v: any) => v.name === stateMount.name);
-    expect(stateVolume.emptyDir).toEqual({ sizeLimit: '64Mi' });
+    // 64Mi for the DB and chunks in flight, plus 128Mi per output.
+    expect(stateVolume.emptyDir).toEqual({ sizeLimit: '320Mi' });
   });
 
-  test('FILTERs: JSON parsing of the log key, then cluster/namespace/pod/node from the environment', () => {
-    const [parser, modify] = sectionsNamed(main, 'FILTER');
-    expect(parser.entries).toEqual([
-      ['Name', 'parser'], ['Match', 'app.*'], ['Key_Name', 'log'], ['Parser', 'json'], ['Reserve_Data', 'True'],
-    ]);
-    expect(modify.entries).toEqual([
-      ['Name', 'modify'], ['Match', '*'],
-      ['Add', 'cluster ${CLUSTER_NAME}'],
-      ['Add', 'namespace ${POD_NAMESPACE}'],
-      ['Add', 'pod ${POD_NAME}'],
-      ['Add', 'node ${NODE_NAME}'],
+  test('filters: JSON parsing of the log key, then cluster/namespace/pod/node from the environment', () => {
+    const [parser, modify] = config.filters;
+    expect(parser).toEqual([['name', 'parser'], ['match', 'app.*'], ['key_name', 'log'], ['parser', 'json'], ['reserve_data', 'on']]);
+    expect(modify).toEqual([
+      ['name', 'modify'], ['match', '*'],
+      ['add', ['cluster ${CLUSTER_NAME}', 'namespace ${POD_NAMESPACE}', 'pod ${POD_NAME}', 'node ${NODE_NAME}']],
     ]);
     expect(fb.env).toEqual([
       { name: 'CLUSTER_NAME', value: 'production' },
@@ -142,31 +133,30 @@ describe('FluentBitSidecar on a Deployment (seed 000 app-with-logging)', () => {
     ]);
   });
 
-  test('OUTPUTs: forward with retries, stdout as JSON lines', () => {
-    const [fwd, stdout] = sectionsNamed(main, 'OUTPUT');
-    expect(fwd.entries).toEqual([
-      ['Name', 'forward'], ['Match', '*'], ['Host', 'fluentd-aggregator.logging'], ['Port', '24224'], ['Retry_Limit', '5'],
+  test('outputs: forward with retries, stdout as JSON lines, each with its buffer limit', () => {
+    const [fwd, stdout] = config.outputs;
+    expect(fwd).toEqual([
+      ['name', 'forward'], ['match', '*'], ['host', 'fluentd-aggregator.logging'], ['port', '24224'], ['retry_limit', '5'],
+      ['storage.total_limit_size', '128M'],
     ]);
-    expect(stdout.entries).toEqual([['Name', 'stdout'], ['Match', '*'], ['Format', 'json_lines']]);
+    expect(stdout).toEqual([['name', 'stdout'], ['match', '*'], ['format', 'json_lines'], ['storage.total_limit_size', '128M']]);
     expect(sidecar.outputNames).toEqual(['forward.0', 'stdout.1']);
   });
 
-  test('parsers.conf: json and docker as in the seed', () => {
-    expect(parsers).toEqual([
-      { name: 'PARSER', entries: [['Name', 'json'], ['Format', 'json'], ['Time_Key', 'timestamp'], ['Time_Format', '%Y-%m-%dT%H:%M:%S.%L%z']] },
-      { name: 'PARSER', entries: [['Name', 'docker'], ['Format', 'json'], ['Time_Key', 'time'], ['Time_Format', '%Y-%m-%dT%H:%M:%S.%L']] },
+  test('parsers: json and docker as in the seed', () => {
+    expect(config.parsers).toEqual([
+      [['name', 'json'], ['format', 'json'], ['time_key', 'timestamp'], ['time_format', '%Y-%m-%dT%H:%M:%S.%L%z']],
+      [['name', 'docker'], ['format', 'json'], ['time_key', 'time'], ['time_format', '%Y-%m-%dT%H:%M:%S.%L']],
     ]);
-    expect(sidecar.fluentBitConf).toEqual(raw.data['fluent-bit.conf']);
-    expect(sidecar.parsersConf).toEqual(raw.data['parsers.conf']);
   });
 
-  test('a native sidecar, first, with the pinned image and the config as args', () => {
+  test('a native sidecar, first, with the pinned image and the YAML config as args', () => {
     expect(containerOrder(spec)).toEqual(['init:fluent-bit', 'app']);
     expect(fb.restartPolicy).toEqual('Always');
-    expect(fb.image).toEqual('fluent/fluent-bit:3.2.10');
+    expect(fb.image).toEqual('fluent/fluent-bit:5.1.1');
     expect(fb.image).toEqual(SidecarImages.FLUENT_BIT);
     expect(fb.command).toEqual(['/fluent-bit/bin/fluent-bit']);
-    expect(fb.args).toEqual(['--config', '/fluent-bit/etc/fluent-bit.conf']);
+    expect(fb.args).toEqual(['--config', '/fluent-bit/etc/fluent-bit.yaml']);
     expect(sidecar.kind).toEqual('fluent-bit');
     expect(sidecar.profile).toBe(SidecarProfile.LOG_COLLECTOR);
     expect(sidecar.startRank).toEqual(100);
@@ -220,13 +210,43 @@ describe('FluentBitSidecar on a Deployment (seed 000 app-with-logging)', () => {
     expect(volumes['app-logs'].emptyDir).toEqual({ sizeLimit: '1024Mi' });
     expect(volumes['fluent-bit-config'].configMap.name).toEqual(raw.metadata.name);
     expect(Object.keys(volumes).sort()).toEqual(['app-logs', 'fluent-bit-config', 'fluent-bit-var-fluent-bit-state']);
-    // Only the state volume is writable.
+    // Only the state volume is writable: the storage path and the DB are on it.
     expect(fb.volumeMounts.filter((m: any) => !m.readOnly).map((m: any) => m.mountPath)).toEqual(['/var/fluent-bit/state']);
+    expect(String(prop(config.service, 'storage.path'))).toMatch(/^\/var\/fluent-bit\/state\//);
   });
 
-  test('the grace period covers the app and the drain time + 5s', () => {
-    expect(sidecar.shutdownBudget.toSeconds()).toEqual(10);
-    expect(spec.terminationGracePeriodSeconds).toEqual(40);
+  test('the grace period covers the app and the drain time (30s) + 5s', () => {
+    expect(sidecar.shutdownBudget.toSeconds()).toEqual(35);
+    expect(sidecar.drainTime.toSeconds()).toEqual(30);
+    expect(spec.terminationGracePeriodSeconds).toEqual(65);
+  });
+});
+
+describe('the independent reader', () => {
+  test('refuses what Fluent Bit would not read as intended', () => {
+    // GIVEN hand-written documents, past the library
+    // THEN
+    expect(() => readFlbYaml('pipeline:\n  outputs:\n    - name: a\n      name: b\n')).toThrow(/not a Fluent Bit YAML configuration: Map keys must be unique/);
+    expect(() => readFlbYaml('pipeline:\n  routes: x\n')).toThrow('unknown pipeline key \'routes\'');
+    expect(() => readFlbYaml('evil: x\n')).toThrow('unknown top-level key \'evil\'');
+    expect(() => readFlbYaml('pipeline:\n  outputs:\n    - match: "*"\n')).toThrow('pipeline.outputs[0] has no name');
+    expect(() => readFlbYaml('pipeline:\n  outputs:\n    - name: x\n      deep:\n        a: b\n')).toThrow('pipeline.outputs[0].deep is not a scalar');
+    expect(() => readFlbYaml('multiline_parsers:\n  - name: m\n    rules:\n      - state: start_state\n        regex: /a/\n')).toThrow('has the keys regex, state');
+  });
+
+  test('finds a key Fluent Bit does not know', () => {
+    // GIVEN
+    const config = readFlbYaml('service:\n  flush: 1\n  Grace: 5\n  bogus: 1\npipeline:\n  outputs:\n    - name: s3\n      bucket: b\n      host: x\n    - name: kafka\n      brokers: k\n');
+    // THEN (s3 has no FLB_OUTPUT_NET host; kafka is not in the table: its keys are the user's)
+    expect(unknownKeys(config)).toEqual(['service: bogus', 'output s3: host']);
+  });
+
+  test('the key table cites a place at the pinned tag for every key', () => {
+    for (const [section, keys] of Object.entries(KNOWN_KEYS)) {
+      for (const [key, where] of Object.entries(keys)) {
+        expect(`${section} ${key} ${where}`).toMatch(/ (src|plugins|include)\/[a-z0-9_/.-]+\.(c|h)(:\d+| \()/);
+      }
+    }
   });
 });
 
@@ -245,7 +265,7 @@ describe('options', () => {
       logDir: '/data/logs',
       logFiles: 'app-*.json',
       tag: 'web.*',
-      stateSizeLimit: Size.mebibytes(16),
+      stateSizeLimit: Size.mebibytes(256),
       logSizeLimit: Size.mebibytes(512),
       logVolumeName: 'web-logs',
     });
@@ -253,21 +273,21 @@ describe('options', () => {
     const manifests = synth(chart);
     const spec = podSpec(find(manifests, 'Deployment'));
     const fb = container(spec, 'fluent-bit');
-    const { main } = configOf(manifests);
+    const { config } = configOf(manifests);
     // THEN
-    const service = new Map(sectionsNamed(main, 'SERVICE')[0].entries);
-    expect(service.get('Grace')).toEqual('20');
-    expect(service.get('Flush')).toEqual('2');
-    expect(service.get('Log_Level')).toEqual('warn');
-    expect(service.get('HTTP_Port')).toEqual('2021');
-    const input = new Map(sectionsNamed(main, 'INPUT')[0].entries);
-    expect(input.get('Path')).toEqual('/data/logs/app-*.json');
-    expect(input.get('Tag')).toEqual('web.*');
-    expect(input.get('Read_from_Head')).toEqual('False');
-    expect(input.get('Refresh_Interval')).toEqual('10');
-    expect(input.get('Mem_Buf_Limit')).toEqual('20MB');
-    expect(input.get('Skip_Long_Lines')).toEqual('Off');
-    expect(new Map(sectionsNamed(main, 'FILTER')[0].entries).get('Match')).toEqual('web.*');
+    const service = obj(config.service);
+    expect(service.grace).toEqual('20');
+    expect(service.flush).toEqual('2');
+    expect(service.log_level).toEqual('warn');
+    expect(service.http_port).toEqual('2021');
+    const input = obj(config.inputs[0]);
+    expect(input.path).toEqual('/data/logs/app-*.json');
+    expect(input.tag).toEqual('web.*');
+    expect(input.read_from_head).toEqual('off');
+    expect(input.refresh_interval).toEqual('10');
+    expect(input.mem_buf_limit).toEqual('20M');
+    expect(input.skip_long_lines).toEqual('off');
+    expect(obj(config.filters[0]).match).toEqual('web.*');
     expect(sidecar.shutdownBudget.toSeconds()).toEqual(25);
     expect(spec.terminationGracePeriodSeconds).toEqual(55);
     expect(fb.ports).toEqual([{ containerPort: 2021, name: 'flb-metrics', protocol: 'TCP' }]);
@@ -275,7 +295,7 @@ describe('options', () => {
     expect(container(spec, 'app').volumeMounts).toEqual([{ name: 'web-logs', mountPath: '/data/logs', readOnly: false }]);
     const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
     expect(volumes['web-logs'].emptyDir).toEqual({ sizeLimit: '512Mi' });
-    expect(volumes['fluent-bit-var-fluent-bit-state'].emptyDir).toEqual({ sizeLimit: '16Mi' });
+    expect(volumes['fluent-bit-var-fluent-bit-state'].emptyDir).toEqual({ sizeLimit: '256Mi' });
     expect(sidecar.logDir).toEqual('/data/logs');
     expect(sidecar.drainTime.toSeconds()).toEqual(20);
     expect(sidecar.metricsPort).toEqual(2021);
@@ -300,13 +320,15 @@ describe('options', () => {
     expect(fb.readinessProbe.httpGet.path).toEqual('/api/v1/health');
   });
 
-  test('no parsing and no pod metadata: no FILTERs and no environment', () => {
+  test('no parsing and no pod metadata: no filters and no environment', () => {
     // GIVEN
     const { chart } = withProps({ parseLogs: false, addPodMetadata: false });
     // WHEN
     const manifests = synth(chart);
     // THEN
-    expect(configOf(manifests).main.map(s => s.name)).toEqual(['SERVICE', 'INPUT', 'OUTPUT']);
+    const { config } = configOf(manifests);
+    expect(config.filters).toEqual([]);
+    expect(config.topLevel).toEqual(['service', 'parsers', 'pipeline']);
     expect(container(podSpec(find(manifests, 'Deployment')), 'fluent-bit').env).toBeUndefined();
   });
 
@@ -321,18 +343,18 @@ describe('options', () => {
       ],
     });
     // WHEN
-    const { main, parsers } = configOf(synth(chart));
+    const { config } = configOf(synth(chart));
     // THEN
-    expect(parsers.map(p => p.entries[0][1])).toEqual(['json', 'docker', 'nginx', 'kv']);
-    expect(parsers[2].entries).toEqual([
-      ['Name', 'nginx'], ['Format', 'regex'],
-      ['Regex', '^(?<remote>[^ ]*) (?<host>[^ ]*) \\[(?<time>[^\\]]*)\\]$'],
-      ['Time_Key', 'time'], ['Time_Format', '%d/%b/%Y:%H:%M:%S %z'], ['Time_Keep', 'On'],
+    expect(config.parsers.map(p => prop(p, 'name'))).toEqual(['json', 'docker', 'nginx', 'kv']);
+    // The regex between slashes, which Fluent Bit strips (src/flb_regex.c, str_to_regex).
+    expect(config.parsers[2]).toEqual([
+      ['name', 'nginx'], ['format', 'regex'],
+      ['regex', '/^(?<remote>[^ ]*) (?<host>[^ ]*) \\[(?<time>[^\\]]*)\\]$/'],
+      ['time_key', 'time'], ['time_format', '%d/%b/%Y:%H:%M:%S %z'], ['time_keep', 'on'],
     ]);
-    expect(parsers[3].entries).toEqual([['Name', 'kv'], ['Format', 'logfmt']]);
-    const filter = new Map(sectionsNamed(main, 'FILTER')[0].entries);
-    expect(filter.get('Parser')).toEqual('nginx');
-    expect(filter.get('Key_Name')).toEqual('message');
+    expect(config.parsers[3]).toEqual([['name', 'kv'], ['format', 'logfmt']]);
+    expect(obj(config.filters[0])).toMatchObject({ parser: 'nginx', key_name: 'message' });
+    expect(unknownKeys(config)).toEqual([]);
   });
 
   test('appContainers selects which app containers get the log directory', () => {
@@ -369,7 +391,7 @@ describe('options', () => {
       name: 'log-shipper',
       user: 1000,
       group: 2000,
-      image: 'registry.example.com/fluent-bit:3.2.10',
+      image: 'registry.example.com/fluent-bit:5.1.1',
       resources: { memory: { limit: Size.mebibytes(512) } },
     });
     // WHEN
@@ -377,7 +399,7 @@ describe('options', () => {
     const fb = container(spec, 'log-shipper');
     // THEN
     expect(sidecar.name).toEqual('log-shipper');
-    expect(fb.image).toEqual('registry.example.com/fluent-bit:3.2.10');
+    expect(fb.image).toEqual('registry.example.com/fluent-bit:5.1.1');
     expect(fb.securityContext.runAsUser).toEqual(1000);
     expect(fb.securityContext.runAsGroup).toEqual(2000);
     expect(fb.resources.limits).toEqual({ cpu: '200m', memory: '512Mi' });
@@ -421,6 +443,145 @@ describe('options', () => {
   });
 });
 
+describe('multiline', () => {
+  // GIVEN a Java app and a custom format: lines starting with a date open a record,
+  // indented lines and "Caused by:" continue it
+  const { chart } = withProps({
+    multiline: [
+      FluentBitMultilineParser.JAVA,
+      FluentBitMultilineParser.custom({
+        name: 'app-trace',
+        startRegex: '^\\d{4}-\\d{2}-\\d{2} ',
+        continuationRules: [
+          { state: 'cont', regex: '^\\s+(at |\\.\\.\\. )', nextState: 'cont' },
+          { state: 'cause', regex: '^Caused by: ', nextState: 'cont' },
+        ],
+        flushTimeout: Duration.millis(500),
+      }),
+    ],
+  });
+  // WHEN
+  const { config } = configOf(synth(chart));
+
+  test('the tail input uses the built-in and the custom parser, in order', () => {
+    expect(obj(config.inputs[0])['multiline.parser']).toEqual('java, app-trace');
+  });
+
+  test('the custom parser: type regex, the flush timeout in ms, the start rule first, then the continuation rules', () => {
+    expect(config.multilineParsers).toEqual([{
+      props: [['name', 'app-trace'], ['type', 'regex'], ['flush_timeout', '500']],
+      rules: [
+        { state: 'start_state', regex: '/^\\d{4}-\\d{2}-\\d{2} /', next_state: 'cont' },
+        { state: 'cont', regex: '/^\\s+(at |\\.\\.\\. )/', next_state: 'cont' },
+        { state: 'cause', regex: '/^Caused by: /', next_state: 'cont' },
+      ],
+    }]);
+    expect(unknownKeys(config)).toEqual([]);
+  });
+
+  test('every rule\'s next state is a state some rule starts from, as Fluent Bit requires (to_state is registered)', () => {
+    const rules = config.multilineParsers[0].rules;
+    const states = new Set(rules.map(r => r.state));
+    expect(rules[0].state).toEqual('start_state');
+    for (const r of rules) expect(states.has(r.next_state)).toBe(true);
+  });
+
+  test('the start regex (with its trailing space) is what a JavaScript engine reads between the slashes', () => {
+    // The rule parser strips one pair of slashes; the pattern inside is this sidecar's input, whole.
+    const inside = config.multilineParsers[0].rules[0].regex.slice(1, -1);
+    expect(new RegExp(inside).test('2026-11-29 12:00:00 ERROR boom')).toBe(true);
+    expect(new RegExp(config.multilineParsers[0].rules[1].regex.slice(1, -1)).test('    at com.example.Main.main(Main.java:3)')).toBe(true);
+  });
+
+  test('the built-in parsers by name; without multiline, no multiline.parser key', () => {
+    // GIVEN
+    const all = [FluentBitMultilineParser.GO, FluentBitMultilineParser.PYTHON, FluentBitMultilineParser.DOCKER, FluentBitMultilineParser.CRI, FluentBitMultilineParser.JAVA];
+    // WHEN
+    const some = configOf(synth(withProps({ multiline: all }).chart)).config;
+    const none = configOf(synth(withProps({}).chart)).config;
+    // THEN
+    expect(all.map(p => p.name)).toEqual(['go', 'python', 'docker', 'cri', 'java']);
+    expect(obj(some.inputs[0])['multiline.parser']).toEqual('go, python, docker, cri, java');
+    expect(some.multilineParsers).toEqual([]);
+    expect(obj(none.inputs[0])['multiline.parser']).toBeUndefined();
+  });
+});
+
+describe('filesystem buffering', () => {
+  test('the state volume is sized from the outputs\' buffer limits (S3 twice: its own store_dir)', () => {
+    // GIVEN
+    const { chart } = withProps({
+      outputs: [
+        FluentBitOutput.forward({ host: 'fluentd', bufferLimit: Size.mebibytes(500) }),
+        FluentBitOutput.s3({ bucket: 'app-logs', region: 'eu-west-1', bufferLimit: Size.mebibytes(100) }),
+      ],
+    });
+    // WHEN
+    const manifests = synth(chart);
+    const { config } = configOf(manifests);
+    const spec = podSpec(find(manifests, 'Deployment'));
+    // THEN 64 + 500 + 2 x 100
+    expect(spec.volumes.find((v: any) => v.name === 'fluent-bit-var-fluent-bit-state').emptyDir).toEqual({ sizeLimit: '764Mi' });
+    expect(obj(config.outputs[0])['storage.total_limit_size']).toEqual('500M');
+    expect(obj(config.outputs[1])).toMatchObject({
+      'storage.total_limit_size': '100M',
+      'store_dir': '/var/fluent-bit/state/s3.1',
+      'store_dir_limit_size': '100M',
+    });
+    // Fluent Bit's M is 10^6 bytes (src/flb_utils.c, flb_utils_size_to_bytes): each limit stays below its MiB.
+    expect(500 * 1000 * 1000).toBeLessThan(Size.mebibytes(500).toKibibytes() * 1024);
+  });
+
+  test('filesystemBuffering: false keeps the records in memory: no storage keys, the input pauses at mem_buf_limit', () => {
+    // GIVEN
+    const { chart } = withProps({ filesystemBuffering: false });
+    // WHEN
+    const manifests = synth(chart);
+    const { config } = configOf(manifests);
+    // THEN
+    expect(config.service.map(([k]) => k).filter(k => k.startsWith('storage.'))).toEqual([]);
+    expect(obj(config.inputs[0])['storage.type']).toBeUndefined();
+    expect(obj(config.inputs[0]).mem_buf_limit).toEqual('50M');
+    expect(obj(config.outputs[0])['storage.total_limit_size']).toBeUndefined();
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes.find((v: any) => v.name === 'fluent-bit-var-fluent-bit-state').emptyDir).toEqual({ sizeLimit: '64Mi' });
+  });
+
+  test('the state volume is an emptyDir: it survives a restart of the Fluent Bit container, not of the pod', () => {
+    // GIVEN
+    const { chart } = withProps({});
+    // WHEN
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    // THEN
+    const state = spec.volumes.find((v: any) => v.name === 'fluent-bit-var-fluent-bit-state');
+    expect(Object.keys(state)).toEqual(['emptyDir', 'name']);
+    expect(state.emptyDir.medium).toBeUndefined();
+  });
+});
+
+describe('shutdown', () => {
+  test('on a Job: a native sidecar, so the Job completes; Fluent Bit drains for up to 30s after the Job\'s container exits', () => {
+    // GIVEN
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'batch', { containers: [{ name: 'main', image: 'myjob:v1' }] });
+    // WHEN
+    const sidecar = new FluentBitSidecar(chart, 'logs', { workload: job, outputs: [forward()] });
+    const manifests = synth(chart);
+    const spec = podSpec(find(manifests, 'Job'));
+    const { config } = configOf(manifests);
+    // THEN
+    expect(containerOrder(spec)).toEqual(['init:fluent-bit', 'main']);
+    expect(container(spec, 'fluent-bit').restartPolicy).toEqual('Always');
+    expect(container(spec, 'fluent-bit').lifecycle).toBeUndefined();
+    expect(sidecar.shutdownBudget.toSeconds()).toEqual(35);
+    expect(spec.terminationGracePeriodSeconds).toEqual(65);
+    // The last lines: new files are found within a second, appended lines at once (inotify),
+    // and what was read is on disk until delivered or the drain time is over.
+    expect(obj(config.inputs[0])).toMatchObject({ refresh_interval: '1', read_from_head: 'on', 'storage.type': 'filesystem' });
+    expect(obj(config.service).grace).toEqual('30');
+  });
+});
+
 describe('config changes roll the pods (defect #8)', () => {
   function annotationFor(outputs: FluentBitOutput[]): { digest?: string; annotations: any } {
     // GIVEN
@@ -453,127 +614,7 @@ describe('config changes roll the pods (defect #8)', () => {
   });
 });
 
-describe('outputs', () => {
-  // GIVEN every output type, with their options
-  const chart = newChart();
-  const web = webDeployment(chart);
-  const secret = new kplus.Secret(chart, 'creds', { stringData: { password: 'x' } });
-  const sidecar = new FluentBitSidecar(chart, 'logs', {
-    workload: web,
-    outputs: [
-      FluentBitOutput.elasticsearch({
-        name: 'es-main',
-        host: 'es.logging.svc',
-        logstashPrefix: 'myapp',
-        retryLimit: 3,
-        tls: true,
-        auth: { user: 'fluent', password: kplus.EnvValue.fromSecretValue({ secret, key: 'password' }) },
-      }),
-      FluentBitOutput.elasticsearch({ host: '10.0.0.5', port: 9201, index: 'logs', suppressTypeName: false }),
-      FluentBitOutput.loki({
-        host: 'loki.monitoring',
-        labels: { job: 'myapp', namespace: '$namespace' },
-        tenantId: 'team-a',
-        lineFormat: FluentBitLokiLineFormat.KEY_VALUE,
-        tls: true,
-        tlsVerify: false,
-      }),
-      FluentBitOutput.http({
-        host: 'collector.example.com',
-        uri: '/v1/logs',
-        format: FluentBitHttpFormat.JSON_LINES,
-        tls: true,
-        headers: { 'X-Api-Version': '2', 'X-Source': 'cdk8s sidecar' },
-        match: 'app.*',
-      }),
-      FluentBitOutput.custom({
-        plugin: 'kafka',
-        name: 'kafka-audit',
-        properties: { 'Brokers': 'kafka-0.kafka:9092,kafka-1.kafka:9092', 'Topics': 'app-logs', 'rdkafka.compression.codec': 'zstd' },
-      }),
-      FluentBitOutput.forward({ host: 'fluentd', properties: { 'net.keepalive': 'on' } }),
-      FluentBitOutput.stdout({ retryLimit: 2 }),
-    ],
-  });
-  // WHEN
-  const manifests = synth(chart);
-  const outputs = sectionsNamed(configOf(manifests).main, 'OUTPUT');
-  const fb = container(podSpec(find(manifests, 'Deployment')), 'fluent-bit');
-
-  test('matches the snapshot', () => {
-    expect(find(manifests, 'ConfigMap').data).toMatchSnapshot();
-  });
-
-  test('elasticsearch with logstash indices, auth from a Secret and TLS', () => {
-    expect(outputs[0].entries).toEqual([
-      ['Name', 'es'], ['Alias', 'es-main'], ['Match', '*'],
-      ['Host', 'es.logging.svc'], ['Port', '9200'],
-      ['Logstash_Format', 'On'], ['Logstash_Prefix', 'myapp'],
-      ['Suppress_Type_Name', 'On'],
-      ['HTTP_User', 'fluent'], ['HTTP_Passwd', '${FLB_OUTPUT_0_PASSWORD}'],
-      ['tls', 'On'], ['tls.verify', 'On'],
-      ['Retry_Limit', '3'],
-    ]);
-    expect(fb.env).toContainEqual({ name: 'FLB_OUTPUT_0_PASSWORD', valueFrom: { secretKeyRef: { name: secret.name, key: 'password' } } });
-    // The password is never in the ConfigMap.
-    expect(JSON.stringify(find(manifests, 'ConfigMap'))).not.toContain('"x"');
-  });
-
-  test('elasticsearch with a fixed index', () => {
-    expect(outputs[1].entries).toEqual([
-      ['Name', 'es'], ['Match', '*'], ['Host', '10.0.0.5'], ['Port', '9201'], ['Index', 'logs'], ['Suppress_Type_Name', 'Off'], ['Retry_Limit', '5'],
-    ]);
-  });
-
-  test('loki with labels, tenant and line format', () => {
-    expect(outputs[2].entries).toEqual([
-      ['Name', 'loki'], ['Match', '*'], ['Host', 'loki.monitoring'], ['Port', '3100'],
-      ['Labels', 'job=myapp, namespace=$namespace'], ['Tenant_ID', 'team-a'], ['Line_Format', 'key_value'],
-      ['tls', 'On'], ['tls.verify', 'Off'], ['Retry_Limit', '5'],
-    ]);
-  });
-
-  test('http with headers, format and TLS on 443', () => {
-    expect(outputs[3].entries).toEqual([
-      ['Name', 'http'], ['Match', 'app.*'], ['Host', 'collector.example.com'], ['Port', '443'], ['URI', '/v1/logs'],
-      ['Format', 'json_lines'], ['Header', 'X-Api-Version 2'], ['Header', 'X-Source cdk8s sidecar'],
-      ['tls', 'On'], ['tls.verify', 'On'], ['Retry_Limit', '5'],
-    ]);
-  });
-
-  test('any other plugin through custom(), and extra properties on typed outputs', () => {
-    expect(outputs[4].entries).toEqual([
-      ['Name', 'kafka'], ['Alias', 'kafka-audit'], ['Match', '*'], ['Retry_Limit', '5'],
-      ['Brokers', 'kafka-0.kafka:9092,kafka-1.kafka:9092'], ['Topics', 'app-logs'], ['rdkafka.compression.codec', 'zstd'],
-    ]);
-    expect(outputs[5].entries).toEqual([
-      ['Name', 'forward'], ['Match', '*'], ['Host', 'fluentd'], ['Port', '24224'], ['Retry_Limit', '5'], ['net.keepalive', 'on'],
-    ]);
-  });
-
-  test('output names follow Fluent Bit (alias, else plugin.index)', () => {
-    expect(sidecar.outputNames).toEqual(['es-main', 'es.1', 'loki.2', 'http.3', 'kafka-audit', 'forward.5', 'stdout.6']);
-  });
-
-  test('stdout gets a retry limit only when one is given', () => {
-    expect(outputs[6].entries).toEqual([['Name', 'stdout'], ['Match', '*'], ['Format', 'json_lines'], ['Retry_Limit', '2']]);
-  });
-});
-
 describe('workload kinds and modes', () => {
-  test('on a Job: a native sidecar, so the Job completes; Fluent Bit flushes on SIGTERM', () => {
-    // GIVEN
-    const chart = newChart();
-    const job = new kplus.Job(chart, 'batch', { containers: [{ name: 'main', image: 'myjob:v1' }] });
-    // WHEN
-    new FluentBitSidecar(chart, 'logs', { workload: job, outputs: [forward()] });
-    const spec = podSpec(find(synth(chart), 'Job'));
-    // THEN
-    expect(containerOrder(spec)).toEqual(['init:fluent-bit', 'main']);
-    expect(container(spec, 'fluent-bit').restartPolicy).toEqual('Always');
-    expect(spec.terminationGracePeriodSeconds).toEqual(40);
-  });
-
   test('LEGACY on a Job is refused by the pod', () => {
     // GIVEN
     const chart = newChart();
@@ -698,12 +739,214 @@ describe('pod-wide checks', () => {
   });
 });
 
+describe('outputs', () => {
+  // GIVEN every output type, with their options
+  const chart = newChart();
+  const web = webDeployment(chart);
+  const secret = new kplus.Secret(chart, 'creds', { stringData: { password: 'x', token: 'tok', key: 'AKIA', secret: 'sss' } });
+  const fromSecret = (key: string) => kplus.EnvValue.fromSecretValue({ secret, key });
+  const sidecar = new FluentBitSidecar(chart, 'logs', {
+    workload: web,
+    outputs: [
+      FluentBitOutput.elasticsearch({
+        name: 'es-main',
+        host: 'es.logging.svc',
+        logstashPrefix: 'myapp',
+        retryLimit: 3,
+        tls: true,
+        auth: { user: 'fluent', password: fromSecret('password') },
+      }),
+      FluentBitOutput.elasticsearch({ host: '10.0.0.5', port: 9201, index: 'logs', suppressTypeName: false }),
+      FluentBitOutput.loki({
+        host: 'loki.monitoring',
+        labels: { job: 'myapp', namespace: '$namespace' },
+        tenantId: 'team-a',
+        lineFormat: FluentBitLokiLineFormat.KEY_VALUE,
+        tls: true,
+        tlsVerify: false,
+      }),
+      FluentBitOutput.http({
+        host: 'collector.example.com',
+        uri: '/v1/logs',
+        format: FluentBitHttpFormat.JSON_LINES,
+        tls: true,
+        headers: { 'X-Api-Version': '2', 'X-Source': 'cdk8s sidecar' },
+        match: 'app.*',
+      }),
+      FluentBitOutput.custom({
+        plugin: 'kafka',
+        name: 'kafka-audit',
+        properties: { 'Brokers': 'kafka-0.kafka:9092,kafka-1.kafka:9092', 'Topics': 'app-logs', 'rdkafka.compression.codec': 'zstd' },
+      }),
+      FluentBitOutput.forward({ host: 'fluentd', properties: { 'net.keepalive': 'on' } }),
+      FluentBitOutput.stdout({ retryLimit: 2 }),
+      FluentBitOutput.openTelemetry({
+        name: 'otel',
+        host: 'otel-collector.observability',
+        headers: { 'X-Tenant': 'shop' },
+        bearerToken: fromSecret('token'),
+        compress: true,
+      }),
+      FluentBitOutput.cloudWatchLogs({
+        name: 'cloudwatch',
+        region: 'eu-west-1',
+        logGroupName: '/eks/shop/web',
+        autoCreateGroup: true,
+        logRetentionDays: 30,
+        endpoint: 'https://logs.eu-west-1.amazonaws.com',
+        roleArn: 'arn:aws:iam::123456789012:role/shop-logs',
+      }),
+      FluentBitOutput.s3({
+        name: 'archive',
+        bucket: 'shop-logs',
+        region: 'eu-central-1',
+        endpoint: 'http://minio.storage:9000',
+        keyFormat: '/web/$TAG/%Y/%m/%d/$UUID.gz',
+        uploadTimeout: Duration.minutes(5),
+        totalFileSize: Size.mebibytes(20),
+        credentials: { accessKeyId: fromSecret('key'), secretAccessKey: fromSecret('secret') },
+      }),
+    ],
+  });
+  // WHEN
+  const manifests = synth(chart);
+  const { config, raw } = configOf(manifests);
+  const outputs = config.outputs;
+  const fb = container(podSpec(find(manifests, 'Deployment')), 'fluent-bit');
+
+  test('matches the snapshot', () => {
+    expect(find(manifests, 'ConfigMap').data).toMatchSnapshot();
+  });
+
+  test('every key of every typed output exists for its plugin in Fluent Bit 5.1.1', () => {
+    expect(unknownKeys(config)).toEqual([]);
+    expect(outputs.map(o => prop(o, 'name'))).toEqual(['es', 'es', 'loki', 'http', 'kafka', 'forward', 'stdout', 'opentelemetry', 'cloudwatch_logs', 's3']);
+  });
+
+  test('elasticsearch with logstash indices, auth from a Secret and TLS', () => {
+    expect(outputs[0]).toEqual([
+      ['name', 'es'], ['alias', 'es-main'], ['match', '*'],
+      ['host', 'es.logging.svc'], ['port', '9200'],
+      ['logstash_format', 'on'], ['logstash_prefix', 'myapp'],
+      ['suppress_type_name', 'on'],
+      ['http_user', 'fluent'], ['http_passwd', '${FLB_OUTPUT_0_PASSWORD}'],
+      ['tls', 'on'], ['tls.verify', 'on'],
+      ['retry_limit', '3'], ['storage.total_limit_size', '128M'],
+    ]);
+    expect(fb.env).toContainEqual({ name: 'FLB_OUTPUT_0_PASSWORD', valueFrom: { secretKeyRef: { name: secret.name, key: 'password' } } });
+  });
+
+  test('elasticsearch with a fixed index', () => {
+    expect(outputs[1]).toEqual([
+      ['name', 'es'], ['match', '*'], ['host', '10.0.0.5'], ['port', '9201'], ['index', 'logs'], ['suppress_type_name', 'off'], ['retry_limit', '5'],
+      ['storage.total_limit_size', '128M'],
+    ]);
+  });
+
+  test('loki with labels, tenant and line format', () => {
+    expect(outputs[2]).toEqual([
+      ['name', 'loki'], ['match', '*'], ['host', 'loki.monitoring'], ['port', '3100'],
+      ['labels', 'job=myapp, namespace=$namespace'], ['tenant_id', 'team-a'], ['line_format', 'key_value'],
+      ['tls', 'on'], ['tls.verify', 'off'], ['retry_limit', '5'], ['storage.total_limit_size', '128M'],
+    ]);
+  });
+
+  test('http with headers (one list), format and TLS on 443', () => {
+    expect(outputs[3]).toEqual([
+      ['name', 'http'], ['match', 'app.*'], ['host', 'collector.example.com'], ['port', '443'], ['uri', '/v1/logs'],
+      ['format', 'json_lines'], ['header', ['X-Api-Version 2', 'X-Source cdk8s sidecar']],
+      ['tls', 'on'], ['tls.verify', 'on'], ['retry_limit', '5'], ['storage.total_limit_size', '128M'],
+    ]);
+  });
+
+  test('any other plugin through custom(), and extra properties on typed outputs', () => {
+    expect(outputs[4]).toEqual([
+      ['name', 'kafka'], ['alias', 'kafka-audit'], ['match', '*'], ['retry_limit', '5'], ['storage.total_limit_size', '128M'],
+      ['brokers', 'kafka-0.kafka:9092,kafka-1.kafka:9092'], ['topics', 'app-logs'], ['rdkafka.compression.codec', 'zstd'],
+    ]);
+    expect(outputs[5]).toEqual([
+      ['name', 'forward'], ['match', '*'], ['host', 'fluentd'], ['port', '24224'], ['retry_limit', '5'], ['storage.total_limit_size', '128M'], ['net.keepalive', 'on'],
+    ]);
+  });
+
+  test('stdout gets a retry limit only when one is given', () => {
+    expect(outputs[6]).toEqual([['name', 'stdout'], ['match', '*'], ['format', 'json_lines'], ['retry_limit', '2'], ['storage.total_limit_size', '128M']]);
+  });
+
+  test('OpenTelemetry: OTLP/HTTP on 4318 at /v1/logs, the bearer token from a Secret', () => {
+    expect(outputs[7]).toEqual([
+      ['name', 'opentelemetry'], ['alias', 'otel'], ['match', '*'], ['host', 'otel-collector.observability'], ['port', '4318'],
+      ['logs_uri', '/v1/logs'], ['header', ['X-Tenant shop', 'Authorization Bearer ${FLB_OUTPUT_7_TOKEN}']], ['compress', 'gzip'],
+      ['retry_limit', '5'], ['storage.total_limit_size', '128M'],
+    ]);
+    expect(fb.env).toContainEqual({ name: 'FLB_OUTPUT_7_TOKEN', valueFrom: { secretKeyRef: { name: secret.name, key: 'token' } } });
+  });
+
+  test('CloudWatch Logs: region, group, a stream prefix per pod, endpoint override and role, no credentials in the config', () => {
+    expect(outputs[8]).toEqual([
+      ['name', 'cloudwatch_logs'], ['alias', 'cloudwatch'], ['match', '*'],
+      ['region', 'eu-west-1'], ['log_group_name', '/eks/shop/web'], ['log_stream_prefix', '${FLB_OUTPUT_8_POD_NAME}.'],
+      ['auto_create_group', 'on'], ['log_retention_days', '30'],
+      ['endpoint', 'https://logs.eu-west-1.amazonaws.com'], ['role_arn', 'arn:aws:iam::123456789012:role/shop-logs'],
+      ['retry_limit', '5'], ['storage.total_limit_size', '128M'],
+    ]);
+    expect(fb.env).toContainEqual({ name: 'FLB_OUTPUT_8_POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+  });
+
+  test('S3: bucket, key format, upload timing, its store_dir on the state volume, MinIO endpoint, credentials as AWS_* variables from a Secret', () => {
+    expect(outputs[9]).toEqual([
+      ['name', 's3'], ['alias', 'archive'], ['match', '*'],
+      ['bucket', 'shop-logs'], ['region', 'eu-central-1'], ['s3_key_format', '/web/$TAG/%Y/%m/%d/$UUID.gz'],
+      ['upload_timeout', '300s'], ['total_file_size', '20M'], ['compression', 'gzip'],
+      ['store_dir', '/var/fluent-bit/state/s3.9'], ['store_dir_limit_size', '128M'],
+      ['endpoint', 'http://minio.storage:9000'],
+      ['retry_limit', '5'], ['storage.total_limit_size', '128M'],
+    ]);
+    expect(fb.env).toEqual(expect.arrayContaining([
+      { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: secret.name, key: 'key' } } },
+      { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: secret.name, key: 'secret' } } },
+    ]));
+  });
+
+  test('no secret value is in the ConfigMap', () => {
+    const text = JSON.stringify(raw);
+    for (const value of ['"x"', 'tok', 'AKIA', 'sss']) expect(text).not.toContain(value);
+  });
+
+  test('output names follow Fluent Bit (alias, else plugin.index)', () => {
+    expect(sidecar.outputNames).toEqual(['es-main', 'es.1', 'loki.2', 'http.3', 'kafka-audit', 'forward.5', 'stdout.6', 'otel', 'cloudwatch', 'archive']);
+  });
+
+  test('the defaults of the new outputs', () => {
+    // GIVEN
+    const { chart: c } = withProps({
+      outputs: [
+        FluentBitOutput.openTelemetry({ host: 'otel', tls: true }),
+        FluentBitOutput.cloudWatchLogs({ region: 'us-east-1', logGroupName: 'app', logStreamName: 'web' }),
+        FluentBitOutput.s3({ bucket: 'logs', region: 'us-east-1', compress: false }),
+      ],
+    });
+    // WHEN
+    const { config: cfg } = configOf(synth(c));
+    // THEN
+    expect(obj(cfg.outputs[0])).toEqual({ 'name': 'opentelemetry', 'match': '*', 'host': 'otel', 'port': '4318', 'logs_uri': '/v1/logs', 'tls': 'on', 'tls.verify': 'on', 'retry_limit': '5', 'storage.total_limit_size': '128M' });
+    expect(obj(cfg.outputs[1])).toEqual({ 'name': 'cloudwatch_logs', 'match': '*', 'region': 'us-east-1', 'log_group_name': 'app', 'log_stream_name': 'web', 'auto_create_group': 'off', 'retry_limit': '5', 'storage.total_limit_size': '128M' });
+    expect(obj(cfg.outputs[2])).toMatchObject({ s3_key_format: '/fluent-bit-logs/$TAG/%Y/%m/%d/%H/%M/%S', upload_timeout: '60s', total_file_size: '50M' });
+    expect(obj(cfg.outputs[2]).compression).toBeUndefined();
+    expect(unknownKeys(cfg)).toEqual([]);
+  });
+});
+
 describe('bad input', () => {
   const OUTPUT = 'FLUENT_BIT_OUTPUT_INVALID';
   const PARSER = 'FLUENT_BIT_PARSER_INVALID';
   const VALUE = 'FLUENT_BIT_VALUE_INVALID';
   const LOG_DIR = 'FLUENT_BIT_LOG_DIR_INVALID';
-  const ONE_LINE = 'pass a single-line value that does not start with \'[\' or \'@\'';
+  const ONE_LINE = 'pass a single line of text without control characters or surrounding spaces';
+  const MULTILINE = 'FLUENT_BIT_MULTILINE_INVALID';
+  const STORAGE = 'FLUENT_BIT_STORAGE_INVALID';
+  const REGEX_FIX = 'pass a regular expression in Ruby (Onigmo) syntax with balanced groups and character classes';
+  const ml = (o: Partial<Parameters<typeof FluentBitMultilineParser.custom>[0]>) => FluentBitMultilineParser.custom({ name: 'm', startRegex: '^\\d', continuationRules: [{ state: 'cont', regex: '^\\s', nextState: 'cont' }], ...o });
   const cases: Array<[string, () => Partial<FluentBitSidecarProps>, string, string, string | undefined]> = [
     ['no outputs', () => ({ outputs: [] }), OUTPUT,
       'no outputs are configured, so the logs would go nowhere', 'pass at least one output, such as FluentBitOutput.forward({ host, port })'],
@@ -731,8 +974,8 @@ describe('bad input', () => {
       'output 0 (es): \'index\' \'Logs/2024\' is not valid', 'use lower-case letters, digits, \'_\', \'.\', \'+\' and \'-\''],
     ['an invalid logstash prefix', () => ({ outputs: [FluentBitOutput.elasticsearch({ host: 'es', logstashPrefix: 'a b' })] }), OUTPUT,
       'output 0 (es): \'logstashPrefix\' \'a b\' is not valid', 'use lower-case letters, digits, \'_\', \'.\', \'+\' and \'-\''],
-    ['a user name with a newline', () => ({ outputs: [FluentBitOutput.elasticsearch({ host: 'es', auth: { user: 'u\n@INCLUDE x', password: kplus.EnvValue.fromValue('p') } })] }), OUTPUT,
-      'output 0 (es): \'auth.user\': \'u\\n@INCLUDE x\' contains a line break or another control character', ONE_LINE],
+    ['a user name with a newline', () => ({ outputs: [FluentBitOutput.elasticsearch({ host: 'es', auth: { user: 'u\n  tls: off', password: kplus.EnvValue.fromValue('p') } })] }), OUTPUT,
+      'output 0 (es): \'auth.user\': \'u\\n  tls: off\' contains a line break or another control character', ONE_LINE],
     ['no Loki labels', () => ({ outputs: [FluentBitOutput.loki({ host: 'loki', labels: {} })] }), OUTPUT,
       'output 0 (loki): the Loki output has no labels', 'pass at least one label (Loki needs a stream label)'],
     ['an invalid Loki label name', () => ({ outputs: [FluentBitOutput.loki({ host: 'loki', labels: { 'a-b': 'x' } })] }), OUTPUT,
@@ -754,12 +997,14 @@ describe('bad input', () => {
       undefined],
     ['an invalid custom plugin', () => ({ outputs: [FluentBitOutput.custom({ plugin: 'kafka\n[INPUT]' })] }), OUTPUT,
       'output 0 (kafka\\n[INPUT]): \'kafka\\n[INPUT]\' is not an output plugin name', 'pass the plugin\'s name, lower-case letters, digits and \'_\' (for example \'kafka\')'],
-    ['a property key that is not an identifier', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { '@INCLUDE': '/etc/passwd' } })] }), OUTPUT,
-      'output 0 (s3): property key \'@INCLUDE\' is not a plain identifier (letters, digits, \'_\', \'.\', \'-\', starting with a letter)', 'use the plugin\'s property name as documented by Fluent Bit'],
-    ['a property value with @INCLUDE', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { bucket: 'b @INCLUDE /etc/x.conf' } })] }), OUTPUT,
-      'output 0 (s3): property \'bucket\': \'b @INCLUDE /etc/x.conf\' contains a configuration directive (\'@INCLUDE\', \'@SET\' or a leading \'@\')', ONE_LINE],
-    ['a property value starting a section', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { bucket: '[OUTPUT]' } })] }), OUTPUT,
-      'output 0 (s3): property \'bucket\': \'[OUTPUT]\' starts with \'[\', the start of a section header', ONE_LINE],
+    ['a property key that is not an identifier', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { 'x: y\npipeline': '/etc/passwd' } })] }), OUTPUT,
+      'output 0 (s3): property key \'x: y\\npipeline\' is not a plain identifier (letters, digits, \'_\', \'.\', \'-\', starting with a letter)', 'use the plugin\'s property name as documented by Fluent Bit'],
+    ['a property setting the buffer limit', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { 'Storage.Total_Limit_Size': '1G' } })] }), OUTPUT,
+      'output 0 (s3): property \'Storage.Total_Limit_Size\' is set by the sidecar', 'use the \'name\' and \'match\' options instead'],
+    ['a property value with a YAML line break (U+2028)', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { bucket: 'b\u2028pipeline:' } })] }), OUTPUT,
+      'output 0 (s3): property \'bucket\': \'b\\u2028pipeline:\' contains a line break or another control character', ONE_LINE],
+    ['a property value with a lone surrogate', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { bucket: 'b\ud800' } })] }), OUTPUT,
+      'output 0 (s3): property \'bucket\': \'b\ud800\' is not valid Unicode text', ONE_LINE],
     ['a property value with surrounding spaces', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { bucket: ' b' } })] }), OUTPUT,
       'output 0 (s3): property \'bucket\': \' b\' starts or ends with whitespace, which Fluent Bit strips', ONE_LINE],
     ['an empty property value', () => ({ outputs: [FluentBitOutput.custom({ plugin: 's3', properties: { bucket: '' } })] }), OUTPUT,
@@ -828,12 +1073,91 @@ describe('bad input', () => {
       'parser \'p\': \'regex\' is missing for the REGEX format', 'pass the regular expression as \'regex\''],
     ['a regex on a JSON parser', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, regex: '^(?<a>.*)$' }] }), PARSER,
       'parser \'p\': \'regex\' is only for the REGEX format', 'remove \'regex\', or use FluentBitParserFormat.REGEX'],
-    ['a regex with a newline', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.REGEX, regex: '^(?<a>.*)\n@INCLUDE /etc/x' }] }), PARSER,
-      'parser \'p\': \'regex\': \'^(?<a>.*)\\n@INCLUDE /etc/x\' contains a line break or another control character', ONE_LINE],
+    ['a regex with a newline', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.REGEX, regex: '^(?<a>.*)\nparsers:' }] }), PARSER,
+      'parser \'p\': \'regex\': \'/^(?<a>.*)\\nparsers:/\' contains a line break or another control character', ONE_LINE],
+    ['a parser regex with an unclosed group', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.REGEX, regex: '^(?<a>.*' }] }), PARSER,
+      'parser \'p\': \'regex\' \'^(?<a>.*\' has an unclosed \'(\'', REGEX_FIX],
     ['an empty time key', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, timeKey: '' }] }), PARSER,
       'parser \'p\': \'timeKey\': the value is empty', ONE_LINE],
-    ['a time format starting a section', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, timeFormat: '[PARSER]' }] }), PARSER,
-      'parser \'p\': \'timeFormat\': \'[PARSER]\' starts with \'[\', the start of a section header', ONE_LINE],
+    ['a time format with surrounding spaces', () => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.JSON, timeFormat: ' %Y' }] }), PARSER,
+      'parser \'p\': \'timeFormat\': \' %Y\' starts or ends with whitespace, which Fluent Bit strips', ONE_LINE],
+    ['a multiline parser that is not one', () => ({ multiline: ['java' as unknown as FluentBitMultilineParser] }), MULTILINE,
+      'multiline parser 0 is not a FluentBitMultilineParser', 'use FluentBitMultilineParser.JAVA (GO, PYTHON, DOCKER, CRI) or FluentBitMultilineParser.custom({...})'],
+    ['a built-in multiline parser twice', () => ({ multiline: [FluentBitMultilineParser.JAVA, FluentBitMultilineParser.JAVA] }), MULTILINE,
+      'multiline parser \'java\' is listed twice', 'list each parser once'],
+    ['a custom multiline parser named like a built-in one', () => ({ multiline: [ml({ name: 'go' })] }), MULTILINE,
+      'multiline parser \'go\' is defined twice (go, python, java, docker, cri, ruby are built in)', 'give each parser its own name'],
+    ['an invalid multiline parser name', () => ({ multiline: [ml({ name: 'a b' })] }), MULTILINE,
+      'multiline parser name \'a b\' is not valid', 'use letters, digits, \'_\', \'.\' and \'-\''],
+    ['a multiline parser without continuation rules', () => ({ multiline: [ml({ continuationRules: [] })] }), MULTILINE,
+      'multiline parser \'m\': there are no continuation rules', 'pass at least one rule { state, regex, nextState } in \'continuationRules\''],
+    ['a multiline state with a comma (two states for Fluent Bit)', () => ({ multiline: [ml({ continuationRules: [{ state: 'cont,start_state', regex: 'x', nextState: 'cont' }] })] }), MULTILINE,
+      'multiline parser \'m\': rule 0: \'state\' \'cont,start_state\' is not a state name', 'use letters, digits and \'_\', starting with a letter or \'_\''],
+    ['a continuation rule in the start state', () => ({ multiline: [ml({ continuationRules: [{ state: 'start_state', regex: 'x', nextState: 'start_state' }] })] }), MULTILINE,
+      'multiline parser \'m\': rule 0: \'state\' is \'start_state\', which is the start rule\'s', 'give continuation rules states of their own, such as \'cont\' (the start rule is \'startRegex\')'],
+    ['a next state no rule starts from', () => ({ multiline: [ml({ continuationRules: [{ state: 'cont', regex: 'x', nextState: 'trace' }] })] }), MULTILINE,
+      'multiline parser \'m\': rule 0: \'nextState\' \'trace\' is no rule\'s state, so Fluent Bit refuses the parser ("to_state is not registered")', 'use one of \'start_state\', \'cont\''],
+    ['a start regex with an unclosed class', () => ({ multiline: [ml({ startRegex: '^[0-9' })] }), MULTILINE,
+      'multiline parser \'m\': \'startRegex\' \'^[0-9\' has an unclosed \'[\'', REGEX_FIX],
+    ['a continuation regex closing a group never opened', () => ({ multiline: [ml({ continuationRules: [{ state: 'cont', regex: 'a)', nextState: 'cont' }] })] }), MULTILINE,
+      'multiline parser \'m\': rule 0: \'regex\' \'a)\' closes a group that was never opened', REGEX_FIX],
+    ['a regex ending with a lone backslash', () => ({ multiline: [ml({ startRegex: 'a\\' })] }), MULTILINE,
+      'multiline parser \'m\': \'startRegex\' \'a\\\\\' ends with a lone \'\\\'', REGEX_FIX],
+    ['an empty start regex', () => ({ multiline: [ml({ startRegex: '' })] }), MULTILINE,
+      'multiline parser \'m\': \'startRegex\' is empty', REGEX_FIX],
+    ['a start regex with a newline', () => ({ multiline: [ml({ startRegex: 'a\n  - state: x' })] }), MULTILINE,
+      'multiline parser \'m\': \'startRegex\': \'/a\\n  - state: x/\' contains a line break or another control character', ONE_LINE],
+    ['a flush timeout below 1 ms', () => ({ multiline: [ml({ flushTimeout: Duration.millis(0) })] }), MULTILINE,
+      'multiline parser \'m\': \'flushTimeout\' 0ms is not a whole number of milliseconds of at least 1', 'pass a duration such as Duration.seconds(1)'],
+    ['a state volume smaller than the buffers', () => ({ stateSizeLimit: Size.mebibytes(100) }), STORAGE,
+      '\'stateSizeLimit\' 100Mi is below the 192Mi the state volume needs (64Mi for the tail database and chunks in flight, plus each output\'s \'bufferLimit\' on disk): when the volume is full the kubelet evicts the pod',
+      'raise \'stateSizeLimit\' to at least 192Mi, or lower the outputs\' \'bufferLimit\''],
+    ['a state volume smaller than an S3 output needs', () => ({ stateSizeLimit: Size.mebibytes(300), outputs: [FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1' })] }), STORAGE,
+      '\'stateSizeLimit\' 300Mi is below the 320Mi the state volume needs (64Mi for the tail database and chunks in flight, plus each output\'s \'bufferLimit\' on disk, twice for S3 outputs): when the volume is full the kubelet evicts the pod',
+      'raise \'stateSizeLimit\' to at least 320Mi, or lower the outputs\' \'bufferLimit\''],
+    ['a buffer limit below 1 MiB', () => ({ outputs: [FluentBitOutput.forward({ host: 'fluentd', bufferLimit: Size.kibibytes(100) })] }), OUTPUT,
+      'output 0 (forward): \'bufferLimit\' is not a positive whole number of MiB', undefined],
+    ['an OpenTelemetry logs path that is not absolute', () => ({ outputs: [FluentBitOutput.openTelemetry({ host: 'otel', logsUri: 'v1/logs' })] }), OUTPUT,
+      'output 0 (opentelemetry): \'logsUri\' \'v1/logs\' is not valid', 'pass an absolute path such as \'/v1/logs\''],
+    ['a bearer token and an Authorization header', () => ({ outputs: [FluentBitOutput.openTelemetry({ host: 'otel', headers: { authorization: 'Basic x' }, bearerToken: kplus.EnvValue.fromValue('t') })] }), OUTPUT,
+      'output 0 (opentelemetry): \'bearerToken\' and an Authorization header are both set', 'keep one of them'],
+    ['an OpenTelemetry header with a CRLF', () => ({ outputs: [FluentBitOutput.openTelemetry({ host: 'otel', headers: { 'X-A': 'v\r\nX-Evil: 1' } })] }), OUTPUT,
+      'output 0 (opentelemetry): header \'X-A\': \'X-A v\\r\\nX-Evil: 1\' contains a line break or another control character', ONE_LINE],
+    ['an invalid AWS region', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu west', logGroupName: 'g' })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'region\' \'eu west\' is not valid', 'pass an AWS region such as \'eu-west-1\''],
+    ['an invalid log group', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g: x' })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'logGroupName\' \'g: x\' is not valid', 'use letters, digits, \'_\', \'-\', \'/\', \'.\' and \'#\''],
+    ['a log stream name and prefix', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', logStreamName: 'a', logStreamPrefix: 'b' })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'logStreamName\' and \'logStreamPrefix\' are both set', 'keep one of them'],
+    ['an invalid log stream prefix', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', logStreamPrefix: 'a*' })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'logStreamPrefix\' \'a*\' is not valid', 'use letters, digits, \'_\', \'-\', \'/\', \'.\' and \'#\''],
+    ['a retention without auto-created group', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', logRetentionDays: 30 })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'logRetentionDays\' is set but \'autoCreateGroup\' is off', 'set \'autoCreateGroup: true\', or set the retention on the log group itself'],
+    ['a retention CloudWatch does not offer', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', autoCreateGroup: true, logRetentionDays: 10 })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'logRetentionDays\' 10 is not one of CloudWatch\'s retention values', 'use one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653'],
+    ['an endpoint with a path', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', endpoint: 'https://logs.local/x' })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'endpoint\' \'https://logs.local/x\' is not valid', 'pass a URL such as \'https://logs.eu-west-1.amazonaws.com\' or \'http://localstack.test:4566\''],
+    ['an STS endpoint that is no URL', () => ({ outputs: [FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1', stsEndpoint: 'sts' })] }), OUTPUT,
+      'output 0 (s3): \'stsEndpoint\' \'sts\' is not valid', 'pass a URL such as \'https://logs.eu-west-1.amazonaws.com\' or \'http://localstack.test:4566\''],
+    ['an invalid role ARN', () => ({ outputs: [FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', roleArn: 'logs-role' })] }), OUTPUT,
+      'output 0 (cloudwatch_logs): \'roleArn\' \'logs-role\' is not valid', 'pass an IAM role ARN such as \'arn:aws:iam::123456789012:role/logs\''],
+    ['an invalid bucket', () => ({ outputs: [FluentBitOutput.s3({ bucket: 'Logs_Bucket', region: 'eu-west-1' })] }), OUTPUT,
+      'output 0 (s3): \'bucket\' \'Logs_Bucket\' is not valid', 'pass an S3 bucket name (lower-case letters, digits, \'.\' and \'-\')'],
+    ['an invalid key format', () => ({ outputs: [FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1', keyFormat: 'logs/$TAG' })] }), OUTPUT,
+      'output 0 (s3): \'keyFormat\' \'logs/$TAG\' is not valid', 'pass an absolute key such as \'/logs/$TAG/%Y/%m/%d/$UUID.gz\' (letters, digits, \'_\', \'.\', \'/\', \'%\', \'$\', \'[\', \']\', \'-\')'],
+    ['a fractional upload timeout', () => ({ outputs: [FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1', uploadTimeout: Duration.millis(1500) })] }), OUTPUT,
+      'output 0 (s3): \'uploadTimeout\' is not a whole number of seconds of at least 1', undefined],
+    ['an object size of 0', () => ({ outputs: [FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1', totalFileSize: Size.mebibytes(0) })] }), OUTPUT,
+      'output 0 (s3): \'totalFileSize\' is not a positive whole number of MiB', undefined],
+    ['an object size above Fluent Bit\'s bound', () => ({ outputs: [FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1', totalFileSize: Size.gibibytes(60) })] }), OUTPUT,
+      'output 0 (s3): \'totalFileSize\' 61440Mi is above the 50000Mi Fluent Bit accepts', 'pass at most Size.mebibytes(50000)'],
+    ['AWS credentials on two outputs', () => ({
+      outputs: [
+        FluentBitOutput.s3({ bucket: 'logs', region: 'eu-west-1', credentials: { accessKeyId: kplus.EnvValue.fromValue('a'), secretAccessKey: kplus.EnvValue.fromValue('b') } }),
+        FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: 'g', credentials: { accessKeyId: kplus.EnvValue.fromValue('c'), secretAccessKey: kplus.EnvValue.fromValue('d') } }),
+      ],
+    }), OUTPUT,
+    'outputs 0 and 1 both set the environment variable AWS_ACCESS_KEY_ID (AWS credentials)', 'give static AWS credentials to one output only (the container has one set), or use the pod\'s identity'],
   ];
 
   test.each(cases)('%s', (_name, props, code, problem, fix) => {
@@ -847,59 +1171,115 @@ describe('bad input', () => {
   });
 });
 
-describe('config injection', () => {
-  test('any custom property value either is refused or stays one value on its own line', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 40 }), value => {
+describe('config injection: no user string adds a section, a key or a pipeline', () => {
+  /**
+   * Builds the sidecar with `value` in one place; either it is refused with the
+   * sidecar's error, or the YAML read back has exactly the expected shape and the
+   * value came back whole where it was put.
+   */
+  function injects(make: (value: string) => Partial<FluentBitSidecarProps>, check: (config: FlbConfig, value: string) => void, code = 'FLUENT_BIT_OUTPUT_INVALID'): void {
+    fc.assert(fc.property(fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.constantFrom('x\npipeline:\n  outputs:\n    - name: stdout', '"\n  evil: 1', '\' : {', '- name: x', '#', '*a', '&a b', '!!map', '${SECRET}', 'a: b', '{x: 1}', '[a, b]', '\u0085evil: 1', '  x', '|\n  x', '? x'),
+    ), value => {
       // GIVEN
       const chart = newChart();
       const web = webDeployment(chart);
       let sidecar: FluentBitSidecar;
       try {
         // WHEN
-        sidecar = new FluentBitSidecar(chart, 'logs', {
-          workload: web,
-          outputs: [FluentBitOutput.custom({ plugin: 'null', properties: { value } })],
-        });
+        sidecar = new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [forward()], ...make(value) });
       } catch (e) {
         // THEN refused with a sidecar error
-        expect((e as Error).message).toMatch(/^\[FLUENT_BIT_OUTPUT_INVALID\] workload 'test\/web', sidecar 'fluent-bit': output 0 \(null\): property 'value': .*\. Fix: /s);
+        expect((e as Error).message).toMatch(new RegExp(`^\\[${code}\\] workload 'test/web', sidecar 'fluent-bit': .*\\. Fix: `, 's'));
         return;
       }
-      // THEN the config has exactly the expected sections, and the value came back whole
-      const conf = parseConf(sidecar.fluentBitConf);
-      expect(conf.map(s => s.name)).toEqual(['SERVICE', 'INPUT', 'FILTER', 'FILTER', 'OUTPUT']);
-      expect(conf[4].entries).toEqual([['Name', 'null'], ['Match', '*'], ['Retry_Limit', '5'], ['value', value]]);
-    }), { numRuns: 300 });
+      // THEN
+      const config = readFlbYaml(sidecar.fluentBitYaml);
+      expect(config.inputs).toHaveLength(1);
+      expect(unknownKeys(config)).toEqual([]);
+      check(config, value);
+    }), { numRuns: 200 });
+  }
+
+  test('a custom property value', () => {
+    injects(value => ({ outputs: [FluentBitOutput.custom({ plugin: 'kafka', properties: { topics: value } })] }), (config, value) => {
+      expect(config.topLevel).toEqual(['service', 'parsers', 'pipeline']);
+      expect(config.outputs).toEqual([[['name', 'kafka'], ['match', '*'], ['retry_limit', '5'], ['storage.total_limit_size', '128M'], ['topics', value]]]);
+    });
   });
 
-  test('a line the renderer refuses fails the sidecar with the section and key', () => {
-    // GIVEN a renderer that finds a bad line the per-field checks let through
-    const spy = jest.spyOn(confModule, 'renderConf').mockImplementationOnce(() => {
-      throw new ConfError('OUTPUT', 'Host', '\'x\\ny\' contains a line break or another control character');
+  test('an HTTP or OpenTelemetry header value', () => {
+    injects(value => ({ outputs: [FluentBitOutput.openTelemetry({ host: 'otel', headers: { 'X-A': value } })] }), (config, value) => {
+      expect(config.outputs).toHaveLength(1);
+      expect(prop(config.outputs[0], 'header')).toEqual([`X-A ${value}`]);
+      expect(config.outputs[0].map(([k]) => k)).toEqual(['name', 'match', 'host', 'port', 'logs_uri', 'header', 'retry_limit', 'storage.total_limit_size']);
+    });
+  });
+
+  test('a multiline regex', () => {
+    injects(value => ({
+      multiline: [FluentBitMultilineParser.custom({ name: 'm', startRegex: value, continuationRules: [{ state: 'cont', regex: value, nextState: 'cont' }] })],
+    }), (config, value) => {
+      expect(config.topLevel).toEqual(['service', 'parsers', 'multiline_parsers', 'pipeline']);
+      expect(config.multilineParsers).toHaveLength(1);
+      expect(config.multilineParsers[0].rules).toEqual([
+        { state: 'start_state', regex: `/${value}/`, next_state: 'cont' },
+        { state: 'cont', regex: `/${value}/`, next_state: 'cont' },
+      ]);
+    }, 'FLUENT_BIT_MULTILINE_INVALID');
+  });
+
+  test('a parser regex and time format', () => {
+    injects(value => ({ parsers: [{ name: 'p', format: FluentBitParserFormat.REGEX, regex: value, timeFormat: value }] }), (config, value) => {
+      expect(config.parsers).toHaveLength(3);
+      expect(config.parsers[2]).toEqual([['name', 'p'], ['format', 'regex'], ['regex', `/${value}/`], ['time_format', value]]);
+    }, 'FLUENT_BIT_PARSER_INVALID');
+  });
+
+  test('CloudWatch, S3 and OpenTelemetry values (group, stream, bucket, key, endpoint, path, auth user)', () => {
+    injects(value => ({
+      outputs: [
+        FluentBitOutput.cloudWatchLogs({ region: 'eu-west-1', logGroupName: value, logStreamPrefix: value, endpoint: `https://${value}` }),
+        FluentBitOutput.s3({ bucket: value, region: 'eu-west-1', keyFormat: `/${value}` }),
+        FluentBitOutput.openTelemetry({ host: 'otel', logsUri: `/${value}`, auth: { user: value, password: kplus.EnvValue.fromValue('p') } }),
+      ],
+    }), (config, value) => {
+      expect(config.outputs).toHaveLength(3);
+      expect(obj(config.outputs[0])).toMatchObject({ log_group_name: value, log_stream_prefix: value, endpoint: `https://${value}` });
+      expect(obj(config.outputs[1])).toMatchObject({ bucket: value, s3_key_format: `/${value}` });
+      expect(obj(config.outputs[2])).toMatchObject({ logs_uri: `/${value}`, http_user: value });
+    });
+  });
+
+  test('a value the renderer refuses fails the sidecar with its path', () => {
+    // GIVEN a renderer that finds a bad value the per-field checks let through
+    const spy = jest.spyOn(yamlModule, 'renderYaml').mockImplementationOnce(() => {
+      throw new YamlError(['pipeline', 'outputs', 'host'], '\'x\\ny\' contains a line break or another control character');
     });
     const chart = newChart();
     const web = webDeployment(chart);
     try {
       // WHEN / THEN (a host no other test uses: each distinct config is rendered once per process)
       expect(() => new FluentBitSidecar(chart, 'logs', { workload: web, outputs: [FluentBitOutput.forward({ host: 'renderer-refuses.logging' })] })).toThrow(err(
-        'FLUENT_BIT_CONFIG_INVALID', 'the generated configuration has an invalid line ([OUTPUT] Host: \'x\\ny\' contains a line break or another control character)',
-        'correct the value that ends up in that line'));
+        'FLUENT_BIT_CONFIG_INVALID', 'the generated configuration has an invalid value (pipeline.outputs.host: \'x\\ny\' contains a line break or another control character)',
+        'correct the value that ends up at that key'));
     } finally {
       spy.mockRestore();
     }
   });
 
-  test('the renderer refuses what the per-field checks would miss', () => {
-    // GIVEN sections built by hand, past the sidecar's validation
+  test('the renderer refuses what the per-field checks would miss, and quotes what YAML would read otherwise', () => {
+    // GIVEN documents built by hand, past the sidecar's validation
     // THEN
-    expect(() => renderConf([{ name: 'OUTPUT', entries: [['Name', 'x\n[INPUT]']] }])).toThrow(
-      '[OUTPUT] Name: \'x\\n[INPUT]\' contains a line break or another control character');
-    expect(() => renderConf([{ name: 'OUTPUT', entries: [['@INCLUDE', 'x']] }])).toThrow(
-      '[OUTPUT] @INCLUDE: key \'@INCLUDE\' is not a plain identifier (letters, digits, \'_\', \'.\', \'-\', starting with a letter)');
-    expect(() => renderConf([{ name: 'OUTPUT]\n[INPUT', entries: [] }])).toThrow(
-      '[OUTPUT]\n[INPUT]: \'OUTPUT]\n[INPUT\' is not a section name');
-    expect(renderConf([{ name: 'SERVICE', entries: [['Flush', '1'], ['Log_Level', 'info']] }])).toEqual(
-      '[SERVICE]\n    Flush     1\n    Log_Level info\n');
+    expect(() => renderYaml({ map: [['pipeline', { map: [['outputs', { list: [{ map: [['name', 'x\npipeline:']] }] }]] }]] })).toThrow(
+      'pipeline.outputs.name: \'x\\npipeline:\' contains a line break or another control character');
+    expect(() => renderYaml({ map: [['a: b', 'x']] })).toThrow('(top level): key \'a: b\' is not a plain identifier');
+    expect(() => renderYaml({ map: [['name', 'x'], ['Name', 'y']] })).toThrow('Name: key \'Name\' is repeated');
+    expect(() => renderYaml({ map: [['a', { list: [] }]] })).toThrow('a: an empty sequence');
+    const text = renderYaml({ map: [['service', { map: [['flush', '1'], ['v', 'a: "b" #c'], ['w', '*x'], ['u', 'é\u{1F600}']] }]] });
+    expect(text).toEqual('service:\n  flush: 1\n  v: "a: \\"b\\" #c"\n  w: "*x"\n  u: "\\u00e9\\U0001f600"\n');
+    expect(readFlbYaml(text).service).toEqual([['flush', '1'], ['v', 'a: "b" #c'], ['w', '*x'], ['u', 'é\u{1F600}']]);
   });
 });
 
@@ -909,7 +1289,7 @@ describe('examples/fluent-bit.ts (seed 000 app-with-logging)', () => {
   // WHEN
   const manifests = synth(chart);
   const spec = podSpec(find(manifests, 'Deployment'));
-  const { main, parsers } = configOf(manifests);
+  const { config } = configOf(manifests);
 
   test('the pod of the seed: fluent-bit native sidecar, then the app; 3 replicas', () => {
     expect(find(manifests, 'Deployment').spec.replicas).toEqual(3);
@@ -920,27 +1300,35 @@ describe('examples/fluent-bit.ts (seed 000 app-with-logging)', () => {
     ]);
   });
 
-  test('the seed\'s fluent-bit.conf, key by key, with the documented differences', () => {
-    // The seed's config, minus what the sidecar changes on purpose: Grace is added,
-    // Parsers_File is absolute, and the DB moves from /var/log to the state volume.
-    const seed: Array<[string, Array<[string, string]>]> = [
-      ['SERVICE', [['Flush', '1'], ['Log_Level', 'info'], ['Daemon', 'off'], ['HTTP_Server', 'On'], ['HTTP_Listen', '0.0.0.0'], ['HTTP_Port', '2020'], ['Health_Check', 'On']]],
-      ['INPUT', [['Name', 'tail'], ['Path', '/var/log/app/*.log'], ['Tag', 'app.*'], ['Read_from_Head', 'True'], ['Refresh_Interval', '5'], ['Mem_Buf_Limit', '50MB'], ['Skip_Long_Lines', 'On']]],
-      ['FILTER', [['Name', 'parser'], ['Match', 'app.*'], ['Key_Name', 'log'], ['Parser', 'json'], ['Reserve_Data', 'True']]],
-      ['FILTER', [['Name', 'modify'], ['Match', '*'], ['Add', 'cluster ${CLUSTER_NAME}'], ['Add', 'namespace ${POD_NAMESPACE}'], ['Add', 'pod ${POD_NAME}'], ['Add', 'node ${NODE_NAME}']]],
-      ['OUTPUT', [['Name', 'forward'], ['Match', '*'], ['Host', 'fluentd-aggregator.logging'], ['Port', '24224'], ['Retry_Limit', '5']]],
-      ['OUTPUT', [['Name', 'stdout'], ['Match', '*'], ['Format', 'json_lines']]],
+  test('the seed\'s fluent-bit.conf, key by key in YAML, with the documented differences', () => {
+    // The seed's config (keys in lower case, as Fluent Bit's YAML writes them), minus what
+    // the sidecar changes on purpose: grace is added, the parsers are inline instead of a
+    // Parsers_File, the DB moves from /var/log to the state volume (with db.locking), the
+    // buffer is on the filesystem, new files are found every second, stack traces are one
+    // record (java), and each output has a buffer limit.
+    const seed: Array<[string, Props]> = [
+      ['service', [['flush', '1'], ['log_level', 'info'], ['daemon', 'off'], ['http_server', 'on'], ['http_listen', '0.0.0.0'], ['http_port', '2020'], ['health_check', 'on']]],
+      ['input', [['name', 'tail'], ['path', '/var/log/app/*.log'], ['tag', 'app.*'], ['read_from_head', 'on'], ['mem_buf_limit', '50M'], ['skip_long_lines', 'on']]],
+      ['filter', [['name', 'parser'], ['match', 'app.*'], ['key_name', 'log'], ['parser', 'json'], ['reserve_data', 'on']]],
+      ['filter', [['name', 'modify'], ['match', '*'], ['add', ['cluster ${CLUSTER_NAME}', 'namespace ${POD_NAMESPACE}', 'pod ${POD_NAME}', 'node ${NODE_NAME}']]]],
+      ['output', [['name', 'forward'], ['match', '*'], ['host', 'fluentd-aggregator.logging'], ['port', '24224'], ['retry_limit', '5']]],
+      ['output', [['name', 'stdout'], ['match', '*'], ['format', 'json_lines']]],
     ];
-    const changed = ['Grace', 'Parsers_File', 'DB'];
-    expect(main.map(s => [s.name, s.entries.filter(([k]) => !changed.includes(k))])).toEqual(seed);
-    expect(parsers.map(p => p.entries[0][1])).toEqual(['json', 'docker']);
-    expect(new Map(main[0].entries).get('Grace')).toEqual('5');
-    expect(new Map(main[1].entries).get('DB')).toEqual('/var/fluent-bit/state/tail.db');
+    const changed = (k: string) => ['grace', 'db', 'db.locking', 'refresh_interval', 'multiline.parser', 'storage.type', 'storage.total_limit_size'].includes(k) || k.startsWith('storage.');
+    const actual: Array<[string, Props]> = [
+      ['service', config.service], ...config.inputs.map(p => ['input', p] as [string, Props]),
+      ...config.filters.map(p => ['filter', p] as [string, Props]), ...config.outputs.map(p => ['output', p] as [string, Props]),
+    ];
+    expect(actual.map(([n, p]) => [n, p.filter(([k]) => !changed(k))])).toEqual(seed);
+    expect(config.parsers.map(p => prop(p, 'name'))).toEqual(['json', 'docker']);
+    expect(obj(config.service).grace).toEqual('30');
+    expect(obj(config.inputs[0])).toMatchObject({ 'db': '/var/fluent-bit/state/tail.db', 'multiline.parser': 'java', 'storage.type': 'filesystem' });
+    expect(unknownKeys(config)).toEqual([]);
   });
 
   test('the seed\'s environment, from the Downward API', () => {
     expect(container(spec, 'fluent-bit').env.map((e: any) => e.name)).toEqual(['CLUSTER_NAME', 'POD_NAMESPACE', 'POD_NAME', 'NODE_NAME']);
-    expect(spec.terminationGracePeriodSeconds).toEqual(40);
+    expect(spec.terminationGracePeriodSeconds).toEqual(65);
   });
 });
 
@@ -957,7 +1345,7 @@ describe('fluentBitSpec', () => {
     // THEN
     expect(chart.node.findAll().length).toBe(constructs);
     expect(spec).toMatchObject({
-      image: 'fluent/fluent-bit:3.2.10',
+      image: 'fluent/fluent-bit:5.1.1',
       imageUser: 65532,
       imageGroup: 65532,
       kind: 'fluent-bit',
@@ -968,10 +1356,10 @@ describe('fluentBitSpec', () => {
       configDir: '/fluent-bit/etc',
       writablePaths: ['/var/fluent-bit/state'],
     });
-    expect(spec.shutdownBudget!.toSeconds()).toBe(10);
-    expect(spec.writableSizeLimit!.toMebibytes()).toBe(64);
-    expect(Object.keys(spec.configFiles!)).toEqual(['fluent-bit.conf', 'parsers.conf']);
-    expect(new Map(sectionsNamed(parseConf(spec.configFiles!['fluent-bit.conf']), 'INPUT')[0].entries).get('Path')).toBe('/data/logs/*.log');
+    expect(spec.shutdownBudget!.toSeconds()).toBe(35);
+    expect(spec.writableSizeLimit!.toMebibytes()).toBe(192);
+    expect(Object.keys(spec.configFiles!)).toEqual(['fluent-bit.yaml']);
+    expect(obj(readFlbYaml(spec.configFiles!['fluent-bit.yaml']).inputs[0]).path).toBe('/data/logs/*.log');
     // The shared log volume is declared, not added by hand: the app's own volume of that name is reused.
     expect(spec.volumes).toHaveLength(1);
     const [logs] = spec.volumes!;

@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import { join } from 'path';
 import { Chart, Cron, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { parse } from 'yaml';
@@ -41,7 +43,8 @@ describe('StatsdExporterSidecar', () => {
     expect(containerOrder(spec)).toEqual(['init:statsd-exporter', 'app']);
     const c = container(spec, 'statsd-exporter');
     expect(c.image).toBe('prom/statsd-exporter:v0.28.0');
-    expect(c.args).toEqual(['--statsd.listen-udp=:9125', '--statsd.listen-tcp=:9125', '--web.listen-address=:9102']);
+    // Issue #14, defect 9: StatsD on the loopback only (the app is in the pod); metrics on every interface for Prometheus.
+    expect(c.args).toEqual(['--statsd.listen-udp=127.0.0.1:9125', '--statsd.listen-tcp=127.0.0.1:9125', '--web.listen-address=:9102']);
     expect(c.ports).toEqual([
       { containerPort: 9125, name: 'statsd-udp', protocol: 'UDP' },
       { containerPort: 9125, name: 'statsd-tcp', protocol: 'TCP' },
@@ -96,16 +99,16 @@ describe('StatsdExporterSidecar', () => {
     expect(cm.metadata.name).toBe(exporter.configMap!.name);
     expect(parse(cm.data['mapping.yaml'])).toEqual({
       mappings: [
-        { match: 'myapp.*.requests', match_metric_type: 'counter', name: 'myapp_requests_total', labels: { endpoint: '$1' }, help: 'Requests: "all" of them\nper endpoint' },
+        { match: 'myapp.*.requests', match_metric_type: 'counter', name: 'myapp_requests_total', labels: { endpoint: '${1}' }, help: 'Requests: "all" of them\nper endpoint' },
         {
           match: 'myapp.*.*.latency',
           name: 'myapp_latency_seconds',
-          labels: { service: '$1', method: '${2}' },
+          labels: { service: '${1}', method: '${2}' },
           observer_type: 'histogram',
           histogram_options: { buckets: [0.01, 0.1, 1] },
           ttl: '300s',
         },
-        { match: '^myapp\\.db\\.(\\w+)\\.(?P<op>\\w+)$', match_type: 'regex', name: 'myapp_db_$1', labels: { op: '$2', full: '$0' }, honor_labels: true },
+        { match: '^myapp\\.db\\.(\\w+)\\.(?P<op>\\w+)$', match_type: 'regex', name: 'myapp_db_${1}', labels: { op: '${2}', full: '${0}' }, honor_labels: true },
         { match: 'debug.*', name: 'dropped', action: 'drop' },
       ],
     });
@@ -208,7 +211,7 @@ describe('StatsdExporterSidecar', () => {
     const spec = podSpec(find(synth(chart), 'Deployment'));
     expect(containerOrder(spec)).toEqual(['statsd-exporter', 'app']);
     const c = container(spec, 'statsd-exporter');
-    expect(c.args).toEqual(['--statsd.listen-udp=:8125', '--statsd.listen-tcp=', '--web.listen-address=:9999']);
+    expect(c.args).toEqual(['--statsd.listen-udp=127.0.0.1:8125', '--statsd.listen-tcp=', '--web.listen-address=:9999']);
     expect(c.ports.map((p: any) => `${p.name}:${p.containerPort}/${p.protocol}`)).toEqual(['statsd-udp:8125/UDP', 'statsd-metrics:9999/TCP']);
     expect(container(spec, 'app').env).toEqual([
       { name: 'DD_AGENT_HOST', value: '127.0.0.1' },
@@ -269,10 +272,10 @@ describe('StatsdExporterSidecar', () => {
       ['glob with a leading digit', { mappings: [{ match: '1app.x', name: 'a_total' }] }, MAPPING_INVALID,
         'mapping 0 (\'1app.x\') is not a valid glob. Fix: use dot-separated components of letters, digits, \'_\' and \'-\' (the first not starting with a digit), or \'*\' for a whole component; use StatsdMatchType.REGEX for a regular expression.'],
       ['bad regex', { mappings: [{ match: 'a(b', matchType: StatsdMatchType.REGEX, name: 'a_total' }] }, MAPPING_INVALID,
-        'mapping 0 (\'a(b\') is not a valid regular expression (Invalid regular expression: /(?:a(b)|/: Unterminated group). Fix: correct the expression (RE2 syntax).'],
+        'mapping 0 (\'a(b\') is not a valid regular expression (missing closing ): `a(b`). Fix: correct the expression (RE2 syntax, as Go\'s regexp package reads it).'],
       // A trailing backslash once escaped the check's own '|' and crashed it (found by the property tests).
       ['a regex ending in a backslash', { mappings: [{ match: 'x\\', matchType: StatsdMatchType.REGEX, name: 'x_total' }] }, MAPPING_INVALID,
-        'mapping 0 (\'x\\\') is not a valid regular expression (Invalid regular expression: /(?:x\\)|/: Unterminated group). Fix: correct the expression (RE2 syntax).'],
+        'mapping 0 (\'x\\\') is not a valid regular expression (trailing backslash at end of expression). Fix: correct the expression (RE2 syntax, as Go\'s regexp package reads it).'],
       ['lookahead', { mappings: [{ match: 'a(?=b)', matchType: StatsdMatchType.REGEX, name: 'a_total' }] }, MAPPING_INVALID,
         'mapping 0 (\'a(?=b)\') uses a lookaround, which the exporter\'s regular expressions (RE2) do not support. Fix: rewrite the expression without (?=, (?!, (?<= or (?<!.'],
       ['backreference', { mappings: [{ match: '(a)\\1', matchType: StatsdMatchType.REGEX, name: 'a_total' }] }, MAPPING_INVALID,
@@ -352,7 +355,7 @@ describe('statsdExporterSpec', () => {
     });
     expect(spec.args).toContain('--statsd.mapping-config=/etc/statsd-exporter/mapping.yaml');
     expect(Object.keys(spec.configFiles!)).toEqual(['mapping.yaml']);
-    expect(parse(spec.configFiles!['mapping.yaml'])).toEqual({ mappings: [MAPPING] });
+    expect(parse(spec.configFiles!['mapping.yaml'])).toEqual({ mappings: [{ ...MAPPING, labels: { endpoint: '${1}' } }] });
     expect(Object.keys(spec.appEnvVariables!)).toEqual(['STATSD_HOST', 'STATSD_PORT']);
   });
 
@@ -385,5 +388,170 @@ describe('statsdExporterSpec', () => {
     // THEN
     expect(raised).toBeInstanceOf(SidecarError);
     expect(raised).toMatchObject({ code: 'STATSD_MAPPING_INVALID', problem: 'mapping 0 (\'a.*\') has no metric name' });
+  });
+});
+
+/**
+ * The oracles: how statsd_exporter v0.28.0 expands names and label values, transcribed
+ * from its source (independent of the library's renderer).
+ *
+ * Glob rules: pkg/mapper/fsm/formatter.go. NewTemplateFormatter (lines 35-61) finds every
+ * `\$\{?([a-zA-Z0-9_\$]+)\}?` (line 24, greedy); a reference that is not a number from 1 to
+ * the capture count is replaced by '' (lines 45-49), the others by %s; Format (lines
+ * 65-76) returns the template as it is without references, else fmt.Sprintf(template,
+ * captures...). Of Sprintf, `%%` is '%' and `%s` the next argument; any other verb is
+ * mangled (`%!x(...)`).
+ */
+function globExpand(template: string, captures: string[]): string {
+  const re = /\$\{?([a-zA-Z0-9_$]+)\}?/g;
+  const matches = [...template.matchAll(re)];
+  if (matches.length === 0) return template;
+  let fmt = template;
+  const indexes: number[] = [];
+  for (const m of matches) {
+    const idx = /^-?\d+$/.test(m[1]) ? Number(m[1]) : NaN;
+    if (Number.isNaN(idx) || idx > captures.length || idx < 1) {
+      fmt = fmt.split(m[0]).join('');
+    } else {
+      fmt = fmt.split(m[0]).join('%s');
+      indexes.push(idx - 1);
+    }
+  }
+  if (indexes.length === 0) return fmt;
+  let out = '';
+  let arg = 0;
+  for (let i = 0; i < fmt.length; i++) {
+    if (fmt[i] !== '%') { out += fmt[i]; continue; }
+    const verb = fmt[++i];
+    if (verb === '%') out += '%';
+    else if (verb === 's') out += captures[indexes[arg++]];
+    else out += `%!${verb}(MANGLED)`;
+  }
+  return out;
+}
+
+/**
+ * Regex rules: pkg/mapper/mapper.go:352 and 365 call Go's regexp.ExpandString. Its
+ * `extract` (regexp.go): `$name` is the longest run of letters, digits and '_', `${name}`
+ * up to '}'; a name of digits only is a group number, any other name a named group;
+ * `$$` is '$'; an unknown group expands to ''.
+ */
+function regexExpand(template: string, pattern: string, input: string): string {
+  const m = new RegExp(pattern.replace(/\(\?P</g, '(?<')).exec(input)!;
+  return template.replace(/\$(\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))/g, (_all, whole, braced, bare) => {
+    if (whole === '$') return '$';
+    const name = braced ?? bare;
+    if (/^\d+$/.test(name)) return m[Number(name)] ?? '';
+    return m.groups?.[name] ?? '';
+  });
+}
+
+/** The rendered mapping rules of one sidecar. */
+function rendered(mappings: any[]): any[] {
+  const chart = newChart();
+  new StatsdExporterSidecar(chart, 'metrics', { workload: webDeployment(chart), mappings });
+  return parse(find(synth(chart), 'ConfigMap').data['mapping.yaml']).mappings;
+}
+
+describe('issue #14: names and labels mean what they say to the real formatter', () => {
+  test('the oracles reproduce the exporter\'s mangling of $1_total', () => {
+    expect(globExpand('myapp_$1_total', ['GET'])).toBe('myapp_');
+    expect(globExpand('myapp_${1}_total', ['GET'])).toBe('myapp_GET_total');
+    expect(regexExpand('myapp_$1_total', 'jobs\\.(\\w+)', 'jobs.email')).toBe('myapp_');
+    expect(globExpand('100% $1', ['x'])).toContain('%!');
+  });
+
+  test.each([
+    ['myapp_$1_total', ['GET'], 'myapp_GET_total'],
+    ['$1_$2_total', ['GET', '200'], 'GET_200_total'],
+    ['$1$2', ['GET', '200'], 'GET200'],
+    ['${1}x', ['GET'], 'GETx'],
+  ])('glob name %j', (name, captures, expected) => {
+    // GIVEN a glob with as many '*' as captures
+    const match = ['myapp', ...captures.map(() => '*')].join('.');
+    // WHEN
+    const [rule] = rendered([{ match, name }]);
+    // THEN the exporter's formatter makes the intended name of it
+    expect(globExpand(rule.name, captures)).toBe(expected);
+  });
+
+  test('glob label values: captures followed by letters, and a literal %', () => {
+    const [rule] = rendered([{ match: 'myapp.*.*', name: 'myapp_requests_total', labels: { handler: '$1_v2', share: '100% of $2', plain: '50%' } }]);
+    expect(globExpand(rule.labels.handler, ['users', 'x'])).toBe('users_v2');
+    expect(globExpand(rule.labels.share, ['users', 'GET'])).toBe('100% of GET');
+    // without a reference the formatter keeps the template as it is: no Sprintf, no escaping
+    expect(rule.labels.plain).toBe('50%');
+    expect(globExpand(rule.labels.plain, ['users', 'GET'])).toBe('50%');
+  });
+
+  test('regex names and labels: numbered and named groups', () => {
+    const match = '^myapp\\.jobs\\.(\\w+)\\.(?P<outcome>\\w+)$';
+    const [rule] = rendered([{ match, matchType: StatsdMatchType.REGEX, name: 'myapp_$1_total', labels: { outcome: '$outcome', job: 'job_$1_x', whole: '$0' } }]);
+    const input = 'myapp.jobs.email.failed';
+    expect(regexExpand(rule.name, match, input)).toBe('myapp_email_total');
+    expect(regexExpand(rule.labels.outcome, match, input)).toBe('failed');
+    expect(regexExpand(rule.labels.job, match, input)).toBe('job_email_x');
+    expect(regexExpand(rule.labels.whole, match, input)).toBe(input);
+  });
+
+  test.each([
+    ['a stray $ in a label', { match: 'a.*', name: 'a_total', labels: { cost: 'US$' } }, 'mapping 0 (\'a.*\'): label \'cost\' has a \'$\' that starts no capture reference. Fix: write $1 or ${1} for a capture; the exporter has no escape for a literal \'$\'.'],
+    ['a named reference in a glob', { match: 'a.*', name: 'a_total', labels: { op: '$op' } }, 'mapping 0 (\'a.*\'): label \'op\' uses ${op}, which names no capture of the match. Fix: refer to the glob\'s captures by number: $1 for the first \'*\'.'],
+    ['an unknown group in a regex', { match: 'a\\.(\\w+)', matchType: StatsdMatchType.REGEX, name: 'a_total', labels: { op: '$opx' } }, 'mapping 0 (\'a\\.(\\w+)\'): label \'op\' uses ${opx}, which names no capture of the match.'],
+  ])('%s is refused', (_label, mapping, message) => {
+    const chart = newChart();
+    expect(() => new StatsdExporterSidecar(chart, 'metrics', { workload: webDeployment(chart), mappings: [mapping as any] })).toThrow(`${error('STATSD_MAPPING_INVALID')}${message}`);
+  });
+});
+
+describe('issue #14: regular expressions are checked by RE2', () => {
+  test.each([
+    ['\\Z at the end', 'a\\.b\\Z', 'invalid escape sequence: `\\Z`'],
+    ['a repeat over 1000', 'a{1001}', 'invalid repeat count: `{1001}`'],
+    ['a possessive quantifier', 'a++', 'invalid nested repetition operator: `++`'],
+  ])('%s is refused', (_label, match, reason) => {
+    const chart = newChart();
+    expect(() => new StatsdExporterSidecar(chart, 'metrics', { workload: webDeployment(chart), mappings: [{ match, matchType: StatsdMatchType.REGEX, name: 'a_total' }] }))
+      .toThrow(`${error('STATSD_MAPPING_INVALID')}mapping 0 ('${match}') is not a valid regular expression (${reason}).`);
+  });
+
+  test.each([
+    ['case-insensitive flag', '(?i)^myapp\\.(\\w+)$', 1],
+    ['a named group, Python style', '^myapp\\.(?P<op>\\w+)$', 1],
+    ['a Unicode class', '^myapp\\.(\\p{L}+)$', 1],
+    ['a repeat of 1000', '^a{1000}$', 0],
+  ])('%s is accepted', (_label, match, captures) => {
+    const [rule] = rendered([{ match, matchType: StatsdMatchType.REGEX, name: 'a_total', labels: captures ? { part: '$1' } : undefined }]);
+    expect(rule.match).toBe(match);
+  });
+});
+
+describe('issue #14: listening address and docs', () => {
+  test.each([
+    ['0.0.0.0', '0.0.0.0:9125', '127.0.0.1'],
+    ['::1', '[::1]:9125', '::1'],
+    ['::', '[::]:9125', '::1'],
+  ])('statsdAddress %s', (statsdAddress, listen, host) => {
+    const chart = newChart();
+    new StatsdExporterSidecar(chart, 'metrics', { workload: webDeployment(chart), statsdAddress });
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(container(spec, 'statsd-exporter').args.slice(0, 2)).toEqual([`--statsd.listen-udp=${listen}`, `--statsd.listen-tcp=${listen}`]);
+    expect(container(spec, 'app').env[0]).toEqual({ name: 'STATSD_HOST', value: host });
+  });
+
+  test('a listening address the app cannot reach is refused', () => {
+    const chart = newChart();
+    expect(() => new StatsdExporterSidecar(chart, 'metrics', { workload: webDeployment(chart), statsdAddress: '10.0.0.5' })).toThrow(
+      `${error('STATSD_ADDRESS_INVALID')}'statsdAddress' "10.0.0.5" is not an address the exporter can listen on for the app. Fix: pass '127.0.0.1' (the pod only, the default) or '0.0.0.0' (other pods too), or '::1' or '::' for IPv6.`);
+  });
+
+  test('the docs say how the exporter really matches: globs first, regexes unanchored', () => {
+    // mapper.go at v0.28.0: GetMapping tries the glob FSM first (lines 307-339) and returns
+    // its match; only then the regex rules in order, with FindStringSubmatchIndex (line 347,
+    // a search, not a whole-name match).
+    const doc = readFileSync(join(__dirname, '../../../docs/sidecars/statsd-exporter.md'), 'utf8');
+    expect(doc).toContain('Glob rules are tried before regex rules, whatever their order');
+    expect(doc).toContain('A regex matches anywhere in the name');
+    expect(doc).not.toMatch(/first matching glob or regex rule wins/);
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { parse } from '@cdktf/hcl2json';
@@ -10,16 +10,18 @@ import { Sidecar, SidecarMode, SidecarPlacement, SidecarProfile, SidecarVolumeSo
 import { SidecarError } from '../../../src/core/errors';
 import { specContext } from '../../../src/core/spec';
 import {
-  VaultAgentInjector, VaultAgentInjectorProps, VaultAgentSidecar, VaultAgentSidecarProps, VaultCaCertificate,
+  VaultAgentInjector, VaultAgentInjectorProps, VaultAgentSidecar, VaultAgentSidecarProps, VaultAuthMethod, VaultCaCertificate,
+  VaultClientCertificate, VaultGcpAuthType,
 } from '../../../src/sidecars/vault-agent';
 import { attr, block, hclString, renderHcl } from '../../../src/sidecars/vault-agent/hcl';
 import { vaultAgentSpec } from '../../../src/sidecars/vault-agent/spec';
-import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from '../../util';
+import { container, containerOrder, find, newChart, podMetadata, podSpec, synth, webDeployment } from '../../util';
 
 const DB = { name: 'db-creds', path: 'database/creds/myapp-db' };
 const API_KEY_TEMPLATE = '{{- with secret "secret/data/myapp/api-key" -}}\n{{ .Data.data.key }}\n{{- end }}\n';
 const API_KEY = { name: 'api-key', path: 'secret/data/myapp/api-key', template: API_KEY_TEMPLATE };
 const W = "workload 'test/web', sidecar 'vault-agent'";
+const INSECURE = 'vault.cdk8s-sidecars.io/insecure-skip-tls-verify';
 
 /** The start of an error message: its code and who it is about. */
 function error(code: string, who = W): string {
@@ -28,6 +30,73 @@ function error(code: string, who = W): string {
 
 function hcl(configMap: any, key: string): Promise<any> {
   return parse(key, configMap.data[key]);
+}
+
+/**
+ * The keys Vault Agent 1.19's config parser reads, block by block, copied from the
+ * upstream structs (the oracle, independent of the library): command/agent/config/config.go
+ * (`Config`, `Vault`, `AutoAuth`, `Method`, `Sink`, `Cache`, `APIProxy`, `TemplateConfig`),
+ * command/agentproxyshared/cache (`PersistConfig`), consul-template's `TemplateConfig` and
+ * `ExecConfig` for `template`, internalshared/configutil for `listener` and `telemetry`,
+ * and each auth method's `conf.Config[...]` reads in command/agentproxyshared/auth/<method>/.
+ * The agent refuses unknown keys of its structs (`template` is decoded with mapstructure's
+ * ErrorUnused): here every unknown key is an error.
+ */
+const AGENT_KEYS: { [block: string]: string[] } = {
+  '': ['pid_file', 'exit_after_auth', 'auto_auth', 'cache', 'api_proxy', 'vault', 'template', 'template_config', 'listener', 'telemetry', 'disable_idle_connections', 'disable_keep_alives', 'env_template', 'exec'],
+  'vault': ['address', 'ca_cert', 'ca_path', 'tls_skip_verify', 'client_cert', 'client_key', 'tls_server_name', 'namespace', 'retry'],
+  'auto_auth': ['method', 'sink', 'enable_reauth_on_new_credentials'],
+  'auto_auth.method': ['mount_path', 'wrap_ttl', 'min_backoff', 'max_backoff', 'namespace', 'exit_on_err', 'config'],
+  'auto_auth.sink': ['wrap_ttl', 'dh_type', 'derive_key', 'dh_path', 'aad', 'aad_env_var', 'config'],
+  'auto_auth.sink.config': ['path', 'mode'],
+  'cache': ['use_auto_auth_token', 'enforce_consistency', 'when_inconsistent', 'persist', 'cache_static_secrets', 'disable_caching_dynamic_secrets', 'static_secret_token_capability_refresh_interval'],
+  'cache.persist': ['type', 'path', 'keep_after_import', 'exit_on_err', 'service_account_token_file'],
+  'api_proxy': ['use_auto_auth_token', 'enforce_consistency', 'when_inconsistent', 'prepend_configured_namespace'],
+  'template_config': ['exit_on_retry_failure', 'static_secret_render_interval', 'max_connections_per_host', 'lease_renewal_threshold'],
+  'template': ['source', 'destination', 'contents', 'command', 'command_timeout', 'error_on_missing_key', 'exec', 'perms', 'backup', 'left_delimiter', 'right_delimiter', 'function_denylist', 'sandbox_path', 'create_dest_dirs', 'wait', 'uid', 'gid', 'error_fatal'],
+  'template.exec': ['command', 'timeout'],
+  'listener': ['address', 'tls_disable', 'role', 'tls_cert_file', 'tls_key_file', 'tls_min_version', 'agent_api', 'require_request_header'],
+  'telemetry': ['prometheus_retention_time', 'disable_hostname', 'usage_gauge_period', 'maximum_gauge_cardinality', 'statsd_address', 'statsite_address', 'enable_hostname_label'],
+};
+/** Each auth method's `config` keys (command/agentproxyshared/auth/<method>/<method>.go). */
+const METHOD_CONFIG_KEYS: { [method: string]: string[] } = {
+  kubernetes: ['role', 'token_path'],
+  jwt: ['role', 'path', 'remove_jwt_after_reading', 'remove_jwt_follows_symlinks', 'jwt_read_period'],
+  approle: ['role_id_file_path', 'secret_id_file_path', 'remove_secret_id_file_after_reading', 'secret_id_response_wrapping_path'],
+  aws: ['type', 'role', 'region', 'header_value', 'access_key', 'secret_key', 'session_token', 'nonce', 'credential_poll_interval'],
+  gcp: ['type', 'role', 'credentials', 'service_account', 'project', 'jwt_exp'],
+};
+/** Blocks with a type label (`method "kubernetes" {}`), as hcl2json decodes them: `{ method: { kubernetes: [...] } }`. */
+const LABELLED = new Set(['auto_auth.method', 'auto_auth.sink', 'cache.persist', 'listener']);
+
+/** Fails on any key Vault Agent 1.19 does not read. */
+function expectAgentKeys(config: any) {
+  const unknown: string[] = [];
+  const walk = (path: string, body: any) => {
+    const allowed = AGENT_KEYS[path];
+    for (const [key, value] of Object.entries(body)) {
+      if (!allowed.includes(key)) unknown.push(`${path ? `${path}.` : ''}${key}`);
+      const child = path ? `${path}.${key}` : key;
+      if (AGENT_KEYS[child] === undefined && child !== 'auto_auth.method.config') continue;
+      if (child === 'auto_auth.sink.config') continue;
+      const bodies: Array<[string, any]> = LABELLED.has(child)
+        ? Object.entries(value as any).flatMap(([label, list]) => (list as any[]).map(b => [label, b] as [string, any]))
+        : (Array.isArray(value) ? value : [value]).map(b => ['', b] as [string, any]);
+      for (const [label, b] of bodies) {
+        if (child === 'auto_auth.method') {
+          const { config: methodConfig, ...rest } = b;
+          walk(child, rest);
+          for (const k of Object.keys(methodConfig ?? {})) {
+            if (!(METHOD_CONFIG_KEYS[label] ?? []).includes(k)) unknown.push(`auto_auth.method.${label}.config.${k}`);
+          }
+        } else {
+          walk(child, b);
+        }
+      }
+    }
+  };
+  walk('', config);
+  expect(unknown).toEqual([]);
 }
 
 function vault(chart = newChart(), props: Partial<VaultAgentSidecarProps> = {}, workload?: kplus.AbstractPod) {
@@ -148,7 +217,8 @@ describe('native (default)', () => {
       { source: '/vault/config/api-key.ctmpl', destination: '/vault/secrets/api-key', error_on_missing_key: true },
     ]);
     expect(config.listener).toEqual({ tcp: [{ address: '0.0.0.0:8201', tls_disable: true, role: 'metrics_only' }] });
-    expect(config.telemetry).toEqual([{ prometheus_retention_time: '24h', disable_hostname: true }]);
+    expect(config.telemetry).toEqual([{ prometheus_retention_time: '8760h', disable_hostname: true }]);
+    expectAgentKeys(config);
     expect(cm.data['db-creds.ctmpl']).toBe('{{ with secret "database/creds/myapp-db" }}{{ .Data | toJSON }}{{ end }}\n');
     expect(cm.data['api-key.ctmpl']).toBe(API_KEY_TEMPLATE);
   });
@@ -159,7 +229,7 @@ describe('native (default)', () => {
     const ca = kplus.ConfigMap.fromConfigMapName(chart, 'ca', 'vault-ca');
 
     // WHEN
-    vault(chart, { caCertificate: VaultCaCertificate.fromConfigMap(ca, 'vault-ca.pem') });
+    vault(chart, { address: 'https://vault.vault.svc:8200', caCertificate: VaultCaCertificate.fromConfigMap(ca, 'vault-ca.pem') });
     const manifests = synth(chart);
 
     // THEN
@@ -179,7 +249,7 @@ describe('native (default)', () => {
     const ca = kplus.Secret.fromSecretName(chart, 'ca', 'vault-tls');
 
     // WHEN
-    vault(chart, { caCertificate: VaultCaCertificate.fromSecret(ca) });
+    vault(chart, { address: 'https://vault.vault.svc:8200', caCertificate: VaultCaCertificate.fromSecret(ca) });
     const manifests = synth(chart);
 
     // THEN
@@ -278,18 +348,52 @@ describe('legacy', () => {
     expect(init.startupProbe).toBeUndefined();
     expect(init.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
     expect(init.securityContext).toMatchObject({ runAsUser: 100, runAsGroup: 1000, readOnlyRootFilesystem: true });
-    expect(init.volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-config', 'vault-agent-secrets', 'vault-agent-home', 'vault-agent-sa-token']);
+    expect(init.volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-config', 'vault-agent-secrets', 'vault-agent-home', 'vault-agent-sa-token', 'vault-agent-cache']);
     expect(container(spec, 'vault-agent').args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
     expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
     expect(sidecar.placement).toBe(SidecarPlacement.CONTAINER);
     expect(sidecar.companions.map(c => c.name)).toEqual(['vault-agent-init']);
     const cm = find(manifests, 'ConfigMap');
     const once = await hcl(cm, 'agent-init.hcl');
+    expectAgentKeys(once);
     expect(once.exit_after_auth).toBe(true);
+    expect(once.auto_auth[0].method.kubernetes[0].exit_on_err).toBe(true);
     expect(once.listener).toBeUndefined();
     expect(once.telemetry).toBeUndefined();
     expect(once.template).toEqual([{ source: '/vault/config/db-creds.ctmpl', destination: '/vault/secrets/db-creds', error_on_missing_key: true }]);
     expect((await hcl(cm, 'agent.hcl')).exit_after_auth).toBeUndefined();
+  });
+
+  // Issue #14, defect 9: the render-once step and the long-running agent each fetched the
+  // secrets, so a dynamic secret's first lease was orphaned until its TTL.
+  test('Deployment: the long-running agent restores the render-once step\'s leases from a persistent cache', async () => {
+    // GIVEN
+    const chart = newChart();
+    const { workload } = vault(chart, { mode: SidecarMode.LEGACY });
+
+    // WHEN
+    const manifests = synth(chart);
+    const cm = find(manifests, 'ConfigMap');
+    const once = await hcl(cm, 'agent-init.hcl');
+    const main = await hcl(cm, 'agent.hcl');
+
+    // THEN both configs name the same cache (the kubernetes type, as vault-k8s's
+    // agent-cache-enable does), in a memory emptyDir both containers mount
+    const persist = { kubernetes: [{ path: '/vault/agent-cache', service_account_token_file: '/var/run/secrets/vault.hashicorp.com/serviceaccount/token' }] };
+    for (const config of [once, main]) {
+      expectAgentKeys(config);
+      expect(config.cache).toEqual([{ persist }]);
+      // the cache needs no listener when there are templates (config.go: "enabling the cache
+      // requires at least 1 template or 1 listener")
+      expect(config.listener?.tcp ?? []).not.toContainEqual(expect.objectContaining({ address: '127.0.0.1:8100' }));
+    }
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes).toContainEqual({ name: 'vault-agent-cache', emptyDir: { medium: 'Memory', sizeLimit: '8Mi' } });
+    for (const c of ['vault-agent-init', 'vault-agent']) {
+      expect(container(spec, c).volumeMounts).toContainEqual({ name: 'vault-agent-cache', mountPath: '/vault/agent-cache', readOnly: false });
+    }
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    expect(workload).toBeDefined();
   });
 
   test('Job: only the init container (the Job-safe legacy form)', async () => {
@@ -314,7 +418,14 @@ describe('legacy', () => {
     expect(sidecar.companions).toEqual([]);
     const cm = find(manifests, 'ConfigMap');
     expect(Object.keys(cm.data).sort()).toEqual(['agent-init.hcl', 'db-creds.ctmpl']);
-    expect((await hcl(cm, 'agent-init.hcl')).exit_after_auth).toBe(true);
+    const once = await hcl(cm, 'agent-init.hcl');
+    expectAgentKeys(once);
+    expect(once.exit_after_auth).toBe(true);
+    // Issue #14, defect 6: without exit_on_err the agent retries a failed login forever
+    // (auth.go: retries are math.MaxInt unless exit_on_err) and the Job never ends.
+    expect(once.auto_auth[0].method.kubernetes[0].exit_on_err).toBe(true);
+    expect(once.cache).toBeUndefined();
+    expect(spec.volumes.map((v: any) => v.name)).not.toContain('vault-agent-cache');
   });
 });
 
@@ -331,7 +442,7 @@ describe('vaultAgentSpec (pure, no constructs added)', () => {
 
   test('NATIVE: the image and its ids, one config, the volumes it declares, the app env', () => {
     // WHEN
-    const spec = specOf({ secretsSizeLimit: Size.mebibytes(2), caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'vault-tls')) });
+    const spec = specOf({ address: 'https://vault.vault.svc:8200', secretsSizeLimit: Size.mebibytes(2), caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'vault-tls')) });
 
     // THEN
     expect(spec).toMatchObject({
@@ -368,7 +479,8 @@ describe('vaultAgentSpec (pure, no constructs added)', () => {
     expect(Object.keys(spec.configFiles!).sort()).toEqual(['agent-init.hcl', 'agent.hcl', 'db-creds.ctmpl']);
     expect(spec.companions).toEqual([{ name: 'secrets-init', args: ['agent', '-config=/vault/config/agent-init.hcl'] }]);
     expect(spec.args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
-    expect(spec.volumes!.map(v => v.name)).toEqual(['secrets-secrets', 'secrets-home', 'secrets-sa-token']);
+    expect(spec.volumes!.map(v => v.name)).toEqual(['secrets-secrets', 'secrets-home', 'secrets-sa-token', 'secrets-cache']);
+    expect(spec.ports).toEqual([{ number: 8201, name: 'vault-metrics', prop: 'metricsPort' }]);
   });
 
   test('LEGACY on a Job: the render-once step alone, without listener or metrics', () => {
@@ -490,22 +602,24 @@ describe('injector', () => {
       'vault.hashicorp.com/agent-inject': 'true',
       'vault.hashicorp.com/agent-inject-status': 'update',
       'vault.hashicorp.com/role': 'myapp-role',
-      'vault.hashicorp.com/auth-path': 'auth/kubernetes',
-      'vault.hashicorp.com/service': 'https://vault.vault.svc:8200',
       'vault.hashicorp.com/agent-image': 'hashicorp/vault:1.19.0',
       'vault.hashicorp.com/agent-run-as-user': '100',
       'vault.hashicorp.com/agent-run-as-group': '1000',
       'vault.hashicorp.com/agent-init-first': 'true',
       'vault.hashicorp.com/agent-pre-populate-only': 'false',
       'vault.hashicorp.com/agent-service-account-token-volume-name': 'vault-agent-injector-sa-token',
+      'vault.hashicorp.com/preserve-secret-case': 'true',
+      'vault.hashicorp.com/template-config-exit-on-retry-failure': 'true',
       'vault.hashicorp.com/agent-requests-cpu': '50m',
       'vault.hashicorp.com/agent-limits-cpu': '200m',
       'vault.hashicorp.com/agent-requests-mem': '64Mi',
       'vault.hashicorp.com/agent-limits-mem': '256Mi',
       'vault.hashicorp.com/agent-inject-secret-db-creds': 'database/creds/myapp-db',
       'vault.hashicorp.com/agent-inject-template-db-creds': '{{ with secret "database/creds/myapp-db" }}{{ .Data | toJSON }}{{ end }}\n',
+      'vault.hashicorp.com/error-on-missing-key-db-creds': 'true',
       'vault.hashicorp.com/agent-inject-secret-api-key': 'secret/data/myapp/api-key',
       'vault.hashicorp.com/agent-inject-template-api-key': API_KEY_TEMPLATE,
+      'vault.hashicorp.com/error-on-missing-key-api-key': 'true',
     });
     expect(injector.annotations['vault.hashicorp.com/role']).toBe('myapp-role');
   });
@@ -793,5 +907,367 @@ describe('errors', () => {
       // WHEN / THEN
       expect(() => inject(chart, web)).toThrow(`${error('VOLUME_NAME_TAKEN')}the pod already has a volume named 'vault-agent-injector-sa-token' (in the pod's volumes).`);
     });
+  });
+});
+
+describe('the agent-config oracle', () => {
+  test('refuses keys Vault Agent does not read', () => {
+    expect(() => expectAgentKeys({ vault: [{ adress: 'http://x' }] })).toThrow();
+    expect(() => expectAgentKeys({ auto_auth: [{ method: { kubernetes: [{ config: { role: 'r', token_file: '/t' } }] } }] })).toThrow();
+    expect(() => expectAgentKeys({ auto_auth: [{ method: { kubernetes: [{ exit_on_error: true, config: { role: 'r' } }] } }] })).toThrow();
+    expect(() => expectAgentKeys({ auto_auth: [{ method: { kubernetes: [{ exit_on_err: true, config: { role: 'r', token_path: '/t' } }] } }] })).not.toThrow();
+  });
+});
+
+describe('issue #14: the injector and the sidecar render the same', () => {
+  /**
+   * What vault-k8s 1.7.6 makes of the annotations (agent-inject/agent/annotations.go): the
+   * file name of each `agent-inject-secret-<raw>` is <raw> lowercased unless
+   * `preserve-secret-case` (global or `-<raw>`) parses as true (secretName, lines 696-707;
+   * preserveSecretCase, 772-786), and its template's `error_on_missing_key` is
+   * `error-on-missing-key-<raw>` parsed as a bool, false when absent (secrets(), 677-684).
+   */
+  function injectorFiles(annotations: { [key: string]: string }) {
+    const bool = (v: string | undefined) => v !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v);
+    const prefix = 'vault.hashicorp.com/agent-inject-secret-';
+    return Object.keys(annotations).filter(k => k.startsWith(prefix)).map(k => {
+      const raw = k.slice(prefix.length);
+      const preserve = annotations[`vault.hashicorp.com/preserve-secret-case-${raw}`] ?? annotations['vault.hashicorp.com/preserve-secret-case'];
+      return { file: bool(preserve) ? raw : raw.toLowerCase(), errorOnMissingKey: bool(annotations[`vault.hashicorp.com/error-on-missing-key-${raw}`]) };
+    }).sort((a, b) => a.file.localeCompare(b.file));
+  }
+
+  test('file names keep their case and a missing key fails the template in both modes', async () => {
+    // GIVEN the same secrets, one with capitals
+    const secrets = [{ name: 'DB-Creds', path: 'database/creds/myapp-db' }, API_KEY];
+    const chart = newChart();
+    const injector = inject(chart, webDeployment(chart, 'api'), { secrets });
+    const { chart: sidecarChart } = vault(newChart(), { secrets });
+
+    // WHEN
+    const config = await hcl(find(synth(sidecarChart), 'ConfigMap'), 'agent.hcl');
+    const sidecarFiles = config.template
+      .map((t: any) => ({ file: t.destination.replace('/vault/secrets/', ''), errorOnMissingKey: t.error_on_missing_key }))
+      .sort((a: any, b: any) => a.file.localeCompare(b.file));
+
+    // THEN
+    expect(injectorFiles(injector.annotations)).toEqual(sidecarFiles);
+    expect(sidecarFiles).toEqual([{ file: 'api-key', errorOnMissingKey: true }, { file: 'DB-Creds', errorOnMissingKey: true }]);
+    // and a template that fails its retries stops the agent in both (the sidecar's template_config)
+    expect(injector.annotations['vault.hashicorp.com/template-config-exit-on-retry-failure']).toBe('true');
+    expect(config.template_config).toEqual([{ exit_on_retry_failure: true }]);
+  });
+
+  test('the injector leaves the Vault address and auth path to its own settings unless they are set', () => {
+    // GIVEN / WHEN
+    const chart = newChart();
+    const unset = inject(chart, webDeployment(chart, 'a'));
+    const set = inject(chart, webDeployment(chart, 'b'), { address: 'https://vault.example.com:8200', authPath: 'auth/k8s-prod' }, 'set');
+
+    // THEN
+    expect(Object.keys(unset.annotations)).not.toContain('vault.hashicorp.com/service');
+    expect(Object.keys(unset.annotations)).not.toContain('vault.hashicorp.com/auth-path');
+    expect(set.annotations['vault.hashicorp.com/service']).toBe('https://vault.example.com:8200');
+    expect(set.annotations['vault.hashicorp.com/auth-path']).toBe('auth/k8s-prod');
+  });
+
+  test('the sidecar\'s default address is vault-helm\'s default install (TLS off, release vault in namespace vault)', async () => {
+    // GIVEN vault-helm 0.34.1: values.yaml `global.tlsDisable: true`; the injector's
+    // AGENT_INJECT_VAULT_ADDR is `<vault.scheme>://<fullname>.<namespace>.svc:<server.service.port 8200>`
+    // (templates/injector-deployment.yaml), the scheme http when tlsDisable (_helpers.tpl)
+    const { chart } = vault();
+
+    // WHEN
+    const config = await hcl(find(synth(chart), 'ConfigMap'), 'agent.hcl');
+
+    // THEN
+    expect(config.vault).toEqual([{ address: 'http://vault.vault.svc:8200' }]);
+  });
+
+  test('a secret named file-<x> is refused by the injector (vault-k8s reads agent-inject-template-file-<x>), fine in the sidecar', () => {
+    const chart = newChart();
+    expect(() => inject(chart, webDeployment(chart), { secrets: [{ name: 'file-db', path: 'secret/db' }] })).toThrow(
+      `${error('VAULT_SECRET_INVALID')}secret name 'file-db' starts with 'file-', which the injector reads as the 'agent-inject-template-file-' annotation of a secret 'db'. Fix: rename the secret so it does not start with 'file-' (vault-k8s 1.3 and later).`);
+    expect(() => vault(newChart(), { secrets: [{ name: 'file-db', path: 'secret/db' }] })).not.toThrow();
+  });
+});
+
+describe('auth methods', () => {
+  const method = async (authMethod: VaultAuthMethod, props: Partial<VaultAgentSidecarProps> = {}) => {
+    const chart = newChart();
+    new VaultAgentSidecar(chart, 'secrets', { workload: webDeployment(chart), secrets: [DB], authMethod, ...props });
+    const manifests = synth(chart);
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+    expectAgentKeys(config);
+    return { config, spec: podSpec(find(manifests, 'Deployment')) };
+  };
+  const volumeNames = (spec: any) => spec.volumes.map((v: any) => v.name);
+
+  test('Kubernetes, as a method: the same as role/authPath', async () => {
+    const { config } = await method(VaultAuthMethod.kubernetes({ role: 'myapp-role', mountPath: 'auth/k8s', tokenAudience: 'vault' }));
+    expect(config.auto_auth[0].method).toEqual({ kubernetes: [{ mount_path: 'auth/k8s', config: { role: 'myapp-role', token_path: '/var/run/secrets/vault.hashicorp.com/serviceaccount/token' } }] });
+  });
+
+  test('JWT with a projected token of the role\'s audience, never deleted by the agent', async () => {
+    const { config, spec } = await method(VaultAuthMethod.jwt({ role: 'myapp', tokenAudience: 'https://vault.example.com', tokenExpiration: Duration.minutes(30) }));
+    expect(config.auto_auth[0].method).toEqual({
+      jwt: [{ mount_path: 'auth/jwt', config: { role: 'myapp', path: '/var/run/secrets/vault.hashicorp.com/serviceaccount/token', remove_jwt_after_reading: false } }],
+    });
+    expect(spec.volumes).toContainEqual({
+      name: 'vault-agent-sa-token',
+      projected: { sources: [{ serviceAccountToken: { path: 'token', audience: 'https://vault.example.com', expirationSeconds: 1800 } }] },
+    });
+  });
+
+  test('AppRole with role and secret IDs from Secrets, mounted into the agent only', async () => {
+    // GIVEN
+    const chart = newChart();
+    const ids = kplus.Secret.fromSecretName(chart, 'ids', 'myapp-approle');
+    const secretId = kplus.Secret.fromSecretName(chart, 'sid', 'myapp-secret-id');
+
+    // WHEN
+    const { config, spec } = await method(VaultAuthMethod.appRole({ roleIdSecret: ids, secretIdSecret: secretId, secretIdKey: 'sid' }));
+
+    // THEN
+    expect(config.auto_auth[0].method).toEqual({
+      approle: [{
+        mount_path: 'auth/approle',
+        config: { role_id_file_path: '/vault/approle/role-id/role-id', secret_id_file_path: '/vault/approle/secret-id/secret-id', remove_secret_id_file_after_reading: false },
+      }],
+    });
+    expect(spec.volumes).toContainEqual({ name: 'vault-agent-role-id', secret: { secretName: 'myapp-approle', items: [{ key: 'role-id', path: 'role-id' }] } });
+    expect(spec.volumes).toContainEqual({ name: 'vault-agent-secret-id', secret: { secretName: 'myapp-secret-id', items: [{ key: 'sid', path: 'secret-id' }] } });
+    expect(volumeNames(spec)).not.toContain('vault-agent-sa-token');
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+  });
+
+  test('AWS IAM', async () => {
+    const { config, spec } = await method(VaultAuthMethod.aws({ role: 'myapp', region: 'eu-west-1', headerValue: 'vault.example.com' }));
+    expect(config.auto_auth[0].method).toEqual({ aws: [{ mount_path: 'auth/aws', config: { role: 'myapp', type: 'iam', region: 'eu-west-1', header_value: 'vault.example.com' } }] });
+    expect(volumeNames(spec)).not.toContain('vault-agent-sa-token');
+  });
+
+  test.each([
+    [VaultGcpAuthType.GCE, undefined, { role: 'myapp', type: 'gce' }],
+    [VaultGcpAuthType.IAM, 'myapp-sa@my-project.iam.gserviceaccount.com', { role: 'myapp', type: 'iam', service_account: 'myapp-sa@my-project.iam.gserviceaccount.com' }],
+  ])('GCP %s', async (type, serviceAccount, expected) => {
+    const { config } = await method(VaultAuthMethod.gcp({ role: 'myapp', type, serviceAccount, mountPath: 'auth/gcp-prod' }));
+    expect(config.auto_auth[0].method).toEqual({ gcp: [{ mount_path: 'auth/gcp-prod', config: expected }] });
+  });
+
+  test('every method in the render-once config fails fast', async () => {
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'job', { containers: [{ name: 'main', image: 'myjob:v1.0.0' }] });
+    new VaultAgentSidecar(chart, 'secrets', { workload: job, mode: SidecarMode.LEGACY, secrets: [DB], authMethod: VaultAuthMethod.aws({ role: 'myapp' }) });
+    const once = await hcl(find(synth(chart), 'ConfigMap'), 'agent-init.hcl');
+    expectAgentKeys(once);
+    expect(once.auto_auth[0].method.aws[0].exit_on_err).toBe(true);
+  });
+});
+
+describe('TLS, namespaces and the API proxy', () => {
+  test('TLS server name, a client certificate from a Secret, a namespace', async () => {
+    // GIVEN
+    const chart = newChart();
+    const client = kplus.Secret.fromSecretName(chart, 'client', 'myapp-vault-client');
+    const ca = kplus.Secret.fromSecretName(chart, 'ca', 'vault-ca');
+
+    // WHEN
+    vault(chart, {
+      address: 'https://10.0.0.12:8200',
+      caCertificate: VaultCaCertificate.fromSecret(ca),
+      tlsServerName: 'vault.example.com',
+      clientCertificate: VaultClientCertificate.fromSecret(client),
+      namespace: 'admin/team-a',
+    });
+    const manifests = synth(chart);
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+
+    // THEN
+    expectAgentKeys(config);
+    expect(config.vault).toEqual([{
+      address: 'https://10.0.0.12:8200',
+      ca_cert: '/vault/tls/ca.crt',
+      tls_server_name: 'vault.example.com',
+      client_cert: '/vault/tls-client/tls.crt',
+      client_key: '/vault/tls-client/tls.key',
+      namespace: 'admin/team-a',
+    }]);
+    const spec = podSpec(find(manifests, 'Deployment'));
+    expect(spec.volumes).toContainEqual({
+      name: 'vault-agent-client-tls',
+      secret: { secretName: 'myapp-vault-client', items: [{ key: 'tls.crt', path: 'tls.crt' }, { key: 'tls.key', path: 'tls.key' }] },
+    });
+    expect(container(spec, 'app').volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    expect(podMetadata(find(manifests, 'Deployment')).annotations[INSECURE]).toBeUndefined();
+  });
+
+  test('skipping TLS verification is written in the config and announced on the pod', async () => {
+    const { chart } = vault(newChart(), { address: 'https://vault.example.com', insecureSkipTlsVerify: true });
+    const manifests = synth(chart);
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+    expect(config.vault).toEqual([{ address: 'https://vault.example.com', tls_skip_verify: true }]);
+    expect(podMetadata(find(manifests, 'Deployment')).annotations[INSECURE]).toBe('true');
+  });
+
+  test('the injector: namespace, TLS server name and skip-verify as vault-k8s 1.7.6 annotations', () => {
+    const chart = newChart();
+    const injector = inject(chart, webDeployment(chart), { namespace: 'team-a', tlsServerName: 'vault.example.com' });
+    const insecure = inject(chart, webDeployment(chart, 'api'), { insecureSkipTlsVerify: true }, 'insecure');
+    // annotations.go: AnnotationVaultNamespace, AnnotationVaultTLSServerName, AnnotationVaultTLSSkipVerify
+    expect(injector.annotations).toMatchObject({ 'vault.hashicorp.com/namespace': 'team-a', 'vault.hashicorp.com/tls-server-name': 'vault.example.com' });
+    expect(insecure.annotations).toMatchObject({ 'vault.hashicorp.com/tls-skip-verify': 'true', [INSECURE]: 'true' });
+  });
+
+  test('the API proxy: VAULT_ADDR for the app, the agent\'s token added by the agent', async () => {
+    // GIVEN
+    const { chart, sidecar } = vault(newChart(), { apiProxy: true, agentPort: 8300 });
+
+    // WHEN
+    const manifests = synth(chart);
+    const config = await hcl(find(manifests, 'ConfigMap'), 'agent.hcl');
+
+    // THEN
+    expectAgentKeys(config);
+    expect(config.api_proxy).toEqual([{ use_auto_auth_token: true }]);
+    expect(config.listener.tcp).toContainEqual({ address: '127.0.0.1:8300', tls_disable: true });
+    expect(config.cache).toBeUndefined();
+    const spec = podSpec(find(manifests, 'Deployment'));
+    const app = container(spec, 'app');
+    expect(app.env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/vault/secrets' }, { name: 'VAULT_ADDR', value: 'http://127.0.0.1:8300' }]);
+    // the token stays in the agent's own volume
+    expect(app.volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-secrets']);
+    expect(JSON.stringify(app)).not.toMatch(/VAULT_TOKEN|vault-token|vault-agent-home/);
+    expect(container(spec, 'vault-agent').ports).toContainEqual({ containerPort: 8300, name: 'vault-agent' });
+    expect(sidecar.secretNames).toEqual(['db-creds']);
+  });
+});
+
+describe('issue #14 errors', () => {
+  const client = () => VaultClientCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'c', 'c'));
+  test.each([
+    ['authMethod and role', { authMethod: VaultAuthMethod.jwt({ role: 'r', tokenAudience: 'vault' }) }, 'VAULT_AUTH_INVALID',
+      'both \'authMethod\' and \'role\' are set. Fix: set the role, mount path and token of the method in VaultAuthMethod.<method>({...}) and drop the other props.'],
+    ['no role, no method', { role: undefined }, 'VAULT_AUTH_INVALID',
+      'neither \'role\' nor \'authMethod\' is set. Fix: pass the Vault role of the Kubernetes auth method as \'role\', or another method as \'authMethod\' (e.g. VaultAuthMethod.jwt({...})).'],
+    ['JWT without audience', { role: undefined, authMethod: VaultAuthMethod.jwt({ role: 'r', tokenAudience: undefined as any }) }, 'VAULT_AUDIENCE_INVALID',
+      'the JWT auth method needs a token audience. Fix: pass the audience the Vault role binds (bound_audiences) as \'tokenAudience\', e.g. \'vault\'.'],
+    ['JWT role', { role: undefined, authMethod: VaultAuthMethod.jwt({ role: 'a"b', tokenAudience: 'vault' }) }, 'VAULT_ROLE_INVALID', 'role "a\\"b" is not a Vault role name.'],
+    ['AppRole key', { role: undefined, authMethod: VaultAuthMethod.appRole({ roleIdSecret: kplus.Secret.fromSecretName(newChart(), 's', 's'), secretIdSecret: kplus.Secret.fromSecretName(newChart(), 't', 't'), roleIdKey: '../x' }) },
+      'VAULT_AUTH_INVALID', 'AppRole Secret key "../x" is not a valid file name.'],
+    ['AWS region', { role: undefined, authMethod: VaultAuthMethod.aws({ role: 'r', region: 'mars"' }) }, 'VAULT_AUTH_INVALID', 'AWS region "mars\\"" is not a region name. Fix: pass a region such as \'eu-west-1\'.'],
+    ['AWS header', { role: undefined, authMethod: VaultAuthMethod.aws({ role: 'r', headerValue: 'a" b' }) }, 'VAULT_AUTH_INVALID', 'AWS header value "a\\" b" is not valid.'],
+    ['GCP IAM without account', { role: undefined, authMethod: VaultAuthMethod.gcp({ role: 'r', type: VaultGcpAuthType.IAM }) }, 'VAULT_AUTH_INVALID', 'the GCP IAM login needs a service account.'],
+    ['GCP account', { role: undefined, authMethod: VaultAuthMethod.gcp({ role: 'r', serviceAccount: 'me@example.com' }) }, 'VAULT_AUTH_INVALID', 'GCP service account "me@example.com" is not a service account email.'],
+    ['GCP type', { role: undefined, authMethod: VaultAuthMethod.gcp({ role: 'r', type: 'oidc' as any }) }, 'VAULT_AUTH_INVALID', 'GCP login type "oidc" is not valid. Fix: pass VaultGcpAuthType.GCE or VaultGcpAuthType.IAM.'],
+    ['method mount path', { role: undefined, authMethod: VaultAuthMethod.gcp({ role: 'r', mountPath: '/auth/gcp' }) }, 'VAULT_PATH_INVALID', 'auth path "/auth/gcp" is not a Vault path. Fix: pass the mount path of the GCP auth method'],
+    ['namespace', { namespace: 'team a' }, 'VAULT_NAMESPACE_INVALID', 'namespace "team a" is not a Vault namespace path.'],
+    ['TLS server name', { address: 'https://v:8200', tlsServerName: 'Vault_Example' }, 'VAULT_TLS_INVALID', 'TLS server name "Vault_Example" is not a DNS name.'],
+    ['TLS on http', { caCertificate: VaultCaCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'ca', 'ca')) }, 'VAULT_TLS_INVALID',
+      'TLS settings are set but the address http://vault.vault.svc:8200 is not https. Fix: use an https:// address, or drop \'caCertificate\', \'tlsServerName\', \'clientCertificate\' and \'insecureSkipTlsVerify\'.'],
+    ['skip and verify', { address: 'https://v:8200', insecureSkipTlsVerify: true, tlsServerName: 'v.example.com' }, 'VAULT_TLS_INVALID',
+      'TLS verification is both skipped (\'insecureSkipTlsVerify\') and configured (\'caCertificate\' or \'tlsServerName\').'],
+    ['client key names', { address: 'https://v:8200', clientCertificate: VaultClientCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'c', 'c'), 'tls.crt', 'tls.crt') }, 'VAULT_TLS_INVALID',
+      'the client certificate and its key are both key \'tls.crt\'.'],
+    ['client key file name', { address: 'https://v:8200', clientCertificate: VaultClientCertificate.fromSecret(kplus.Secret.fromSecretName(newChart(), 'c', 'c'), '../crt') }, 'VAULT_TLS_INVALID',
+      'client certificate key "../crt" is not a valid file name.'],
+    ['agent port', { agentPort: 8201 }, 'PORT_DUPLICATE', '\'metricsPort\' and \'agentPort\' are both 8201.'],
+  ] as Array<[string, Partial<VaultAgentSidecarProps>, string, string]>)('%s', (_label, props, code, message) => {
+    expect(() => vault(newChart(), props)).toThrow(`${error(code)}${message}`);
+  });
+
+  test('the API proxy of a render-once agent', () => {
+    const chart = newChart();
+    const job = new kplus.Job(chart, 'web', { containers: [{ name: 'main', image: 'myjob:v1.0.0' }] });
+    expect(() => vault(chart, { mode: SidecarMode.LEGACY, apiProxy: true }, job)).toThrow(
+      `${error('VAULT_API_PROXY_INVALID')}the API proxy needs a long-running agent, but a LEGACY agent on a pod that runs to completion only renders once. Fix: `);
+  });
+
+  test.each([
+    ['another auth method', { role: undefined, authMethod: VaultAuthMethod.aws({ role: 'r' }) }, 'VAULT_AUTH_INVALID',
+      'the injector logs in with the Kubernetes auth method only, not aws. Fix: use VaultAgentSidecar for another auth method, or VaultAuthMethod.kubernetes({...}).'],
+    ['a client certificate', { address: 'https://v:8200', clientCertificate: client() }, 'VAULT_TLS_INVALID',
+      'the injector mounts one TLS Secret (the CA certificate\'s): no client certificate from another Secret. Fix: use VaultAgentSidecar for a client certificate.'],
+  ] as Array<[string, Partial<VaultAgentInjectorProps>, string, string]>)('injector: %s', (_label, props, code, message) => {
+    const chart = newChart();
+    expect(() => inject(chart, webDeployment(chart), props)).toThrow(`${error(code)}${message}`);
+  });
+});
+
+describe('PKI certificates and change notification', () => {
+  test('a certificate from a PKI role: one pkiCert template, three files, all awaited before the app', async () => {
+    // GIVEN
+    const { chart, sidecar } = vault(newChart(), {
+      certificates: [{ name: 'tls', issuePath: 'pki_int/issue/myapp', commonName: 'myapp.production.svc', altNames: ['myapp', '*.myapp.production.svc'], ipSans: ['10.0.0.12'], ttl: Duration.hours(12) }],
+    });
+
+    // WHEN
+    const manifests = synth(chart);
+    const cm = find(manifests, 'ConfigMap');
+    const config = await hcl(cm, 'agent.hcl');
+
+    // THEN
+    expectAgentKeys(config);
+    expect(config.template).toContainEqual({ source: '/vault/config/tls.crt.ctmpl', destination: '/vault/secrets/tls.crt', error_on_missing_key: true });
+    expect(cm.data['tls.crt.ctmpl']).toBe([
+      '{{- with pkiCert "pki_int/issue/myapp" "common_name=myapp.production.svc" "alt_names=myapp,*.myapp.production.svc" "ip_sans=10.0.0.12" "ttl=43200s" -}}',
+      '{{ .Cert }}{{ .Key | writeToFile "/vault/secrets/tls.key" "" "" "0644" }}{{ .CA | writeToFile "/vault/secrets/tls-ca.crt" "" "" "0644" }}',
+      '{{- end }}',
+      '',
+    ].join('\n'));
+    expect(container(podSpec(find(manifests, 'Deployment')), 'vault-agent').startupProbe.exec.command).toEqual(['sh', '-c',
+      'test -s /vault/secrets/db-creds && test -s /vault/secrets/tls.crt && test -s /vault/secrets/tls.key && test -s /vault/secrets/tls-ca.crt']);
+    expect(sidecar.secretNames).toEqual(['db-creds', 'tls.crt', 'tls.key', 'tls-ca.crt']);
+    expect(sidecar.secretFile('tls.key')).toBe('/vault/secrets/tls.key');
+  });
+
+  test('after each render the agent POSTs the file name to the app, and a failed call never stops it', async () => {
+    // GIVEN
+    const { chart } = vault(newChart(), {
+      webhookUrl: 'http://127.0.0.1:8080/-/reload',
+      certificates: [{ name: 'tls', issuePath: 'pki/issue/myapp', commonName: 'myapp.production.svc' }],
+    });
+
+    // WHEN
+    const config = await hcl(find(synth(chart), 'ConfigMap'), 'agent.hcl');
+
+    // THEN every template has an exec block
+    expectAgentKeys(config);
+    const execs = config.template.map((t: any) => t.exec);
+    expect(execs).toEqual([
+      [{ command: ['sh', '-c', 'wget -q -T 10 -O /dev/null --post-data=db-creds \'http://127.0.0.1:8080/-/reload\' || true'], timeout: '15s' }],
+      [{ command: ['sh', '-c', 'wget -q -T 10 -O /dev/null --post-data=tls.crt \'http://127.0.0.1:8080/-/reload\' || true'], timeout: '15s' }],
+    ]);
+
+    // and the real shell runs wget with those arguments, and succeeds when wget fails
+    const dir = mkdtempSync(join(tmpdir(), 'vault-wget-'));
+    try {
+      writeFileSync(join(dir, 'wget'), `#!/bin/sh\nprintf '%s\\n' "$@" > ${dir}/args\nexit 4\n`, { mode: 0o755 });
+      const [sh, flag, script] = execs[0][0].command;
+      execFileSync(sh, [flag, script], { env: { PATH: `${dir}:/usr/bin:/bin` }, stdio: 'pipe' });
+      expect(readFileSync(join(dir, 'args'), 'utf8').trim().split('\n')).toEqual(['-q', '-T', '10', '-O', '/dev/null', '--post-data=db-creds', 'http://127.0.0.1:8080/-/reload']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['bad certificate name', { certificates: [{ name: '../x', issuePath: 'pki/issue/r', commonName: 'a.b' }] }, 'certificate name "../x" is not a valid file name.'],
+    ['a certificate file clashing with a secret', { secrets: [{ name: 'tls.key', path: 'secret/k' }], certificates: [{ name: 'tls', issuePath: 'pki/issue/r', commonName: 'a.b' }] },
+      'certificate \'tls\' would write \'tls.key\', which another secret or certificate writes.'],
+    ['not an issue path', { certificates: [{ name: 'tls', issuePath: 'pki/sign/r', commonName: 'a.b' }] }, 'the issue path "pki/sign/r" of certificate \'tls\' is not <mount>/issue/<role>.'],
+    ['a common name with a quote', { certificates: [{ name: 'tls', issuePath: 'pki/issue/r', commonName: 'a" }}{{ end' }] }, '"a\\" }}{{ end" in certificate \'tls\' is not a DNS name.'],
+    ['a bad IP', { certificates: [{ name: 'tls', issuePath: 'pki/issue/r', commonName: 'a.b', ipSans: ['10.0.0.300'] }] }, '"10.0.0.300" in certificate \'tls\' is not an IP address.'],
+  ] as Array<[string, Partial<VaultAgentSidecarProps>, string]>)('%s', (_label, props, message) => {
+    expect(() => vault(newChart(), props)).toThrow(`${error('VAULT_CERTIFICATE_INVALID')}${message}`);
+  });
+
+  test('a ttl under a minute', () => {
+    expect(() => vault(newChart(), { certificates: [{ name: 'tls', issuePath: 'pki/issue/r', commonName: 'a.b', ttl: Duration.seconds(30) }] }))
+      .toThrow(`${error('DURATION_INVALID')}'ttl' is not a whole number of seconds of at least 60.`);
+  });
+
+  test.each(['https://127.0.0.1:8443/reload', 'http://app.production.svc/reload', 'http://u:p@127.0.0.1/reload', 'http://127.0.0.1/$(id)', 'not a url'])('webhook URL %j is refused', (webhookUrl) => {
+    expect(() => vault(newChart(), { webhookUrl })).toThrow(`[VAULT_WEBHOOK_INVALID] ${W}: webhook URL ${JSON.stringify(webhookUrl)} is not `);
   });
 });

@@ -1,4 +1,4 @@
-import { onOff } from '../conf';
+import { onOff } from '../yaml';
 import { FluentBitBasicAuth, FluentBitOutputOptions } from './options';
 import { Entry, OutputChecks, OutputPlugin } from './plugin';
 
@@ -75,14 +75,14 @@ export class ElasticsearchPlugin extends OutputPlugin {
   public entries(checks: OutputChecks): Entry[] {
     const o = this.es;
     const index: Entry[] = o.logstashPrefix !== undefined
-      ? [['Logstash_Format', 'On'], ['Logstash_Prefix', checks.pattern('logstashPrefix', o.logstashPrefix, INDEX, INDEX_FIX)]]
-      : [['Index', checks.pattern('index', o.index ?? 'fluent-bit', INDEX, INDEX_FIX)]];
+      ? [['logstash_format', 'on'], ['logstash_prefix', checks.pattern('logstashPrefix', o.logstashPrefix, INDEX, INDEX_FIX)]]
+      : [['index', checks.pattern('index', o.index ?? 'fluent-bit', INDEX, INDEX_FIX)]];
     return [
-      ['Host', checks.host('host', o.host)],
-      ['Port', checks.port('port', o.port ?? 9200)],
+      ['host', checks.host('host', o.host)],
+      ['port', checks.port('port', o.port ?? 9200)],
       ...index,
-      ['Suppress_Type_Name', onOff(o.suppressTypeName ?? true)],
-      ...checks.auth(o.auth, 'HTTP_User', 'HTTP_Passwd'),
+      ['suppress_type_name', onOff(o.suppressTypeName ?? true)],
+      ...checks.auth(o.auth, 'http_user', 'http_passwd'),
       ...checks.tls(o.tls, o.tlsVerify),
     ];
   }

@@ -43,8 +43,8 @@ export class ForwardPlugin extends OutputPlugin {
   public entries(checks: OutputChecks): Entry[] {
     const o = this.forward;
     return [
-      ['Host', checks.host('host', o.host)],
-      ['Port', checks.port('port', o.port ?? 24224)],
+      ['host', checks.host('host', o.host)],
+      ['port', checks.port('port', o.port ?? 24224)],
       ...checks.tls(o.tls, o.tlsVerify),
     ];
   }

@@ -1,8 +1,6 @@
 import { FluentBitBasicAuth, FluentBitOutputOptions } from './options';
-import { Entry, OutputChecks, OutputPlugin } from './plugin';
-import { shown } from '../../../core/checks';
+import { Entry, headerEntries, OutputChecks, OutputPlugin } from './plugin';
 
-const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const URI = /^\/[A-Za-z0-9\-._~!$&'()*+;=:@%/]*$/;
 
 /**
@@ -90,20 +88,16 @@ export class HttpPlugin extends OutputPlugin {
 
   public entries(checks: OutputChecks): Entry[] {
     const o = this.http;
-    const headers = Object.entries(o.headers ?? {}).map(([header, value]): Entry => {
-      if (!HEADER_NAME.test(header)) {
-        checks.fail(`HTTP header name ${shown(header)} is not valid`, 'use an HTTP token (letters, digits, \'-\')');
-      }
-      return ['Header', checks.value(`header '${header}'`, `${header} ${value}`)];
-    });
+    const headers = headerEntries(checks, o.headers);
     return [
-      ['Host', checks.host('host', o.host)],
-      ['Port', checks.port('port', o.port ?? (o.tls ? 443 : 80))],
-      ['URI', checks.pattern('uri', o.uri ?? '/', URI, 'pass an absolute path such as \'/logs\'')],
-      ['Format', checks.vocabulary.oneOf('format', o.format ?? FluentBitHttpFormat.JSON, FluentBitHttpFormat, 'FluentBitHttpFormat')],
+      ['host', checks.host('host', o.host)],
+      ['port', checks.port('port', o.port ?? (o.tls ? 443 : 80))],
+      ['uri', checks.pattern('uri', o.uri ?? '/', URI, 'pass an absolute path such as \'/logs\'')],
+      ['format', checks.vocabulary.oneOf('format', o.format ?? FluentBitHttpFormat.JSON, FluentBitHttpFormat, 'FluentBitHttpFormat')],
       ...headers,
-      ...checks.auth(o.auth, 'HTTP_User', 'HTTP_Passwd'),
+      ...checks.auth(o.auth, 'http_user', 'http_passwd'),
       ...checks.tls(o.tls, o.tlsVerify),
     ];
   }
 }
+

@@ -100,15 +100,15 @@ export class LokiPlugin extends OutputPlugin {
       }
     }
     const tenant: Entry[] = o.tenantId !== undefined
-      ? [['Tenant_ID', checks.pattern('tenantId', o.tenantId, TENANT, 'use letters, digits and \'_\', \'.\', \'-\'')]]
+      ? [['tenant_id', checks.pattern('tenantId', o.tenantId, TENANT, 'use letters, digits and \'_\', \'.\', \'-\'')]]
       : [];
     return [
-      ['Host', checks.host('host', o.host)],
-      ['Port', checks.port('port', o.port ?? 3100)],
-      ['Labels', labels.map(([k, v]) => `${k}=${v}`).join(', ')],
+      ['host', checks.host('host', o.host)],
+      ['port', checks.port('port', o.port ?? 3100)],
+      ['labels', labels.map(([k, v]) => `${k}=${v}`).join(', ')],
       ...tenant,
-      ['Line_Format', checks.vocabulary.oneOf('lineFormat', o.lineFormat ?? FluentBitLokiLineFormat.JSON, FluentBitLokiLineFormat, 'FluentBitLokiLineFormat')],
-      ...checks.auth(o.auth, 'HTTP_User', 'HTTP_Passwd'),
+      ['line_format', checks.vocabulary.oneOf('lineFormat', o.lineFormat ?? FluentBitLokiLineFormat.JSON, FluentBitLokiLineFormat, 'FluentBitLokiLineFormat')],
+      ...checks.auth(o.auth, 'http_user', 'http_passwd'),
       ...checks.tls(o.tls, o.tlsVerify),
     ];
   }

@@ -1,3 +1,4 @@
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 
 /**
@@ -18,7 +19,7 @@ export interface FluentBitBasicAuth {
  */
 export interface FluentBitOutputOptions {
   /**
-   * The output's name (Fluent Bit's `Alias`): it names the output in the metrics
+   * The output's name (Fluent Bit's `alias`): it names the output in the metrics
    * (`name` label) and must be unique among the sidecar's outputs.
    *
    * @default - Fluent Bit's own name, `<plugin>.<index>` (for example `forward.0`)
@@ -41,10 +42,22 @@ export interface FluentBitOutputOptions {
   readonly retryLimit?: number;
 
   /**
+   * The most this output may hold in the filesystem buffer
+   * (`storage.total_limit_size`). When it is reached, Fluent Bit drops the
+   * output's oldest chunks to make room (counted in
+   * `fluentbit_output_dropped_records_total`, alert FluentBitRecordsDropped); the
+   * sidecar's state volume is sized from the sum of these limits.
+   *
+   * @default Size.mebibytes(128)
+   */
+  readonly bufferLimit?: Size;
+
+  /**
    * More plugin properties, rendered after the typed ones. Keys are plain
    * identifiers; values are single-line strings (`${NAME}` references are expanded
    * from the container's environment). A key the typed options already set, or
-   * `Name`/`Match`/`Match_Regex`/`Alias`, is an error.
+   * `name`/`match`/`match_regex`/`alias`/`storage.total_limit_size`, is an error
+   * (in any letter case: Fluent Bit's keys are case-insensitive).
    *
    * @default - none
    */

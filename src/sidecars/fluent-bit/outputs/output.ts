@@ -1,20 +1,24 @@
 import { Fail } from '../../../core/errors';
-import { confKeyProblem, printable, TAG } from '../conf';
+import { printable, TAG, yamlKeyProblem } from '../yaml';
 import { CustomPlugin, FluentBitCustomOutputOptions } from './custom';
 import { ElasticsearchPlugin, FluentBitElasticsearchOptions } from './elasticsearch';
 import { FluentBitForwardOptions, ForwardPlugin } from './forward';
 import { FluentBitHttpOptions, HttpPlugin } from './http';
 import { FluentBitLokiOptions, LokiPlugin } from './loki';
-import { BoundOutput, Entry, OUTPUT_INVALID, OutputChecks, OutputPlugin } from './plugin';
+import { CloudWatchLogsPlugin, FluentBitCloudWatchLogsOptions } from './cloudwatch-logs';
+import { FluentBitOpenTelemetryOptions, OpenTelemetryPlugin } from './opentelemetry';
+import { BoundOutput, DEFAULT_BUFFER_LIMIT, Entry, OUTPUT_INVALID, OutputChecks, OutputPlugin } from './plugin';
+import { FluentBitS3Options, S3Plugin } from './s3';
 import { FluentBitStdoutOptions, StdoutPlugin } from './stdout';
 
 /** Keys the sidecar sets on every output; extra properties may not set them. */
-const RESERVED_KEYS = ['name', 'match', 'match_regex', 'alias'];
+const RESERVED_KEYS = ['name', 'match', 'match_regex', 'alias', 'storage.total_limit_size'];
+
 const ALIAS = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 
 /**
- * Where Fluent Bit sends the logs: one `[OUTPUT]` section. Several outputs can be
- * used at once.
+ * Where Fluent Bit sends the logs: one entry of `pipeline.outputs`. Several
+ * outputs can be used at once.
  */
 export class FluentBitOutput {
   /**
@@ -54,6 +58,31 @@ export class FluentBitOutput {
   }
 
   /**
+   * OpenTelemetry (OTLP/HTTP, protobuf) to a collector or any OTLP endpoint: the
+   * `opentelemetry` plugin, logs to `logsUri` (`/v1/logs`).
+   */
+  public static openTelemetry(options: FluentBitOpenTelemetryOptions): FluentBitOutput {
+    return new FluentBitOutput(new OpenTelemetryPlugin(options));
+  }
+
+  /**
+   * Amazon CloudWatch Logs (the `cloudwatch_logs` plugin). Credentials come from
+   * the pod's identity (IRSA or EKS Pod Identity) or from environment variables
+   * set from Secrets (`credentials`): never from the ConfigMap.
+   */
+  public static cloudWatchLogs(options: FluentBitCloudWatchLogsOptions): FluentBitOutput {
+    return new FluentBitOutput(new CloudWatchLogsPlugin(options));
+  }
+
+  /**
+   * Amazon S3 or an S3-compatible store (the `s3` plugin, `endpoint` for MinIO and
+   * friends). Credentials as for `cloudWatchLogs`.
+   */
+  public static s3(options: FluentBitS3Options): FluentBitOutput {
+    return new FluentBitOutput(new S3Plugin(options));
+  }
+
+  /**
    * Any other output plugin, with its properties in `properties`.
    */
   public static custom(options: FluentBitCustomOutputOptions): FluentBitOutput {
@@ -63,7 +92,7 @@ export class FluentBitOutput {
   /** The plugin (Fluent Bit's `Name`). */
   public readonly plugin: string;
 
-  /** The output's name (`Alias`), when one was given. */
+  /** The output's name (`alias`), when one was given. */
   public readonly name?: string;
 
   private readonly impl: OutputPlugin;
@@ -85,27 +114,30 @@ export class FluentBitOutput {
   }
 
   /**
-   * The `[OUTPUT]` lines and the environment they reference, with every value
+   * The output's properties and the environment they reference, with every value
    * checked: the checks every output shares here, the plugin's own in its file.
    * Problems are raised through `fail`, labelled with the output.
    *
    * @internal
    */
-  public _bind(index: number, fail: Fail): BoundOutput {
+  public _bind(index: number, fail: Fail, stateDir: string, filesystem: boolean): BoundOutput {
     const label = `output ${index} (${printable(String(this.plugin))})`;
-    const checks = new OutputChecks((problem, fix) => fail(OUTPUT_INVALID, `${label}: ${problem}`, fix), `FLB_OUTPUT_${index}`);
+    const checks = new OutputChecks((problem, fix) => fail(OUTPUT_INVALID, `${label}: ${problem}`, fix), `FLB_OUTPUT_${index}`,
+      `${stateDir}/${this.plugin}.${index}`, this.impl.options.bufferLimit ?? DEFAULT_BUFFER_LIMIT);
     const o = this.impl.options;
-    const head: Entry[] = [['Name', this.plugin]];
+    const head: Entry[] = [['name', this.plugin]];
     if (o.name !== undefined) {
-      head.push(['Alias', checks.pattern('name', o.name, ALIAS, 'use letters, digits, \'_\', \'.\' and \'-\'')]);
+      head.push(['alias', checks.pattern('name', o.name, ALIAS, 'use letters, digits, \'_\', \'.\' and \'-\'')]);
     }
-    head.push(['Match', checks.pattern('match', o.match ?? '*', TAG, 'use a tag pattern of letters, digits, \'_\', \'.\', \'-\' and \'*\'')]);
+    head.push(['match', checks.pattern('match', o.match ?? '*', TAG, 'use a tag pattern of letters, digits, \'_\', \'.\', \'-\' and \'*\'')]);
     const body = this.impl.entries(checks);
     const retries = o.retryLimit ?? (this.impl.defaultRetries ? 5 : undefined);
-    const tail: Entry[] = retries === undefined ? [] : [['Retry_Limit', String(checks.vocabulary.integer('retryLimit', retries, 1))]];
+    const tail: Entry[] = retries === undefined ? [] : [['retry_limit', String(checks.vocabulary.integer('retryLimit', retries, 1))]];
+    const bufferMebibytes = checks.vocabulary.mebibytes('bufferLimit', checks.bufferLimit);
+    if (filesystem) tail.push(['storage.total_limit_size', `${bufferMebibytes}M`]);
     const taken = new Set([...head, ...body, ...tail].map(([k]) => k.toLowerCase()));
     const extra: Entry[] = Object.entries(o.properties ?? {}).map(([key, value]): Entry => {
-      const keyProblem = confKeyProblem(key);
+      const keyProblem = yamlKeyProblem(key);
       if (keyProblem !== undefined) {
         checks.fail(`property ${keyProblem}`, 'use the plugin\'s property name as documented by Fluent Bit');
       }
@@ -118,6 +150,9 @@ export class FluentBitOutput {
       taken.add(key.toLowerCase());
       return [key, checks.value(`property '${key}'`, value)];
     });
-    return { entries: [...head, ...body, ...tail, ...extra], env: checks.env };
+    // On the state volume: the output's share of the filesystem buffer, and the S3
+    // output's own store_dir (limited to the same size).
+    const diskMebibytes = (filesystem ? bufferMebibytes : 0) + (this.impl.keepsFiles ? bufferMebibytes : 0);
+    return { entries: [...head, ...body, ...tail, ...extra], env: checks.env, diskMebibytes };
   }
 }

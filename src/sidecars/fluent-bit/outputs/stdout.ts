@@ -7,7 +7,7 @@ import { Entry, OutputPlugin } from './plugin';
 export interface FluentBitStdoutOptions extends FluentBitOutputOptions {}
 
 /**
- * The `stdout` plugin, JSON lines; `Retry_Limit` only when one is given. Made by
+ * The `stdout` plugin, JSON lines; `retry_limit` only when one is given. Made by
  * `FluentBitOutput.stdout()`.
  *
  * @internal
@@ -18,6 +18,6 @@ export class StdoutPlugin extends OutputPlugin {
   }
 
   public entries(): Entry[] {
-    return [['Format', 'json_lines']];
+    return [['format', 'json_lines']];
   }
 }

@@ -1,0 +1,3 @@
+export * from './credentials';
+export * from './instance';
+export * from './sidecar';

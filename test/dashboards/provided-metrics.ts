@@ -1,0 +1,99 @@
+/**
+ * The metrics a dashboard may read, each list from the upstream source that defines the
+ * names (not from the library's code). The dashboards test checks every metric of every
+ * panel against these lists.
+ */
+
+/**
+ * kube-state-metrics v2.11.0, `docs/pod-metrics.md` (line of the row), the first release
+ * with `restart_policy` on `kube_pod_init_container_info` (native sidecars).
+ * https://github.com/kubernetes/kube-state-metrics/blob/v2.11.0/docs/pod-metrics.md
+ */
+export const KUBE_STATE_METRICS: { [metric: string]: string } = {
+  kube_pod_start_time: 'docs/pod-metrics.md:8',
+  kube_pod_status_phase: 'docs/pod-metrics.md:13',
+  kube_pod_container_info: 'docs/pod-metrics.md:17',
+  kube_pod_container_status_waiting_reason: 'docs/pod-metrics.md:19',
+  kube_pod_container_status_last_terminated_reason: 'docs/pod-metrics.md:24',
+  kube_pod_container_status_ready: 'docs/pod-metrics.md:26',
+  kube_pod_status_initialized_time: 'docs/pod-metrics.md:27',
+  kube_pod_status_ready_time: 'docs/pod-metrics.md:28',
+  kube_pod_container_status_restarts_total: 'docs/pod-metrics.md:30',
+  kube_pod_container_resource_requests: 'docs/pod-metrics.md:31',
+  kube_pod_container_resource_limits: 'docs/pod-metrics.md:32',
+  kube_pod_init_container_info: 'docs/pod-metrics.md:39',
+  kube_pod_init_container_status_waiting_reason: 'docs/pod-metrics.md:41',
+  kube_pod_init_container_status_last_terminated_reason: 'docs/pod-metrics.md:45',
+  kube_pod_init_container_status_ready: 'docs/pod-metrics.md:46',
+  kube_pod_init_container_status_restarts_total: 'docs/pod-metrics.md:47',
+  kube_pod_init_container_resource_limits: 'docs/pod-metrics.md:48',
+  kube_pod_init_container_resource_requests: 'docs/pod-metrics.md:49',
+};
+
+/**
+ * cAdvisor, served by the kubelet at `/metrics/cadvisor` with the `namespace`, `pod` and
+ * `container` labels (kubernetes `pkg/kubelet/server/server.go`,
+ * `containerPrometheusLabelsFunc`); names from google/cadvisor `docs/storage/prometheus.md`.
+ */
+export const CADVISOR: { [metric: string]: string } = {
+  container_cpu_cfs_periods_total: 'docs/storage/prometheus.md:22',
+  container_cpu_cfs_throttled_periods_total: 'docs/storage/prometheus.md:23',
+  container_cpu_usage_seconds_total: 'docs/storage/prometheus.md:30',
+  container_memory_working_set_bytes: 'docs/storage/prometheus.md:72',
+};
+
+/**
+ * What each tool serves on the metrics endpoint the PodMonitor scrapes, by dashboard pack.
+ */
+export const EXPORTERS: { [pack: string]: { [metric: string]: string } } = {
+  // Envoy (v1.33 to v1.39) `/stats/prometheus`: stats from docs/root/configuration/upstream/cluster_manager/
+  // cluster_stats.rst and http/http_conn_man/stats.rst, `server.state` from
+  // observability/statistics.rst; the `_xx` names with `envoy_response_code_class` and
+  // `envoy_cluster_name` come from the default tag extractors
+  // (source/common/config/well_known_names.cc).
+  'envoy': {
+    envoy_server_state: 'statistics.rst server.state',
+    envoy_http_downstream_rq_xx: 'http_conn_man/stats.rst downstream_rq_<1xx..5xx>',
+    envoy_http_downstream_cx_active: 'http_conn_man/stats.rst downstream_cx_active',
+    envoy_cluster_upstream_rq_total: 'cluster_stats.rst upstream_rq_total',
+    envoy_cluster_upstream_rq_xx: 'cluster_stats.rst upstream_rq_<1xx..5xx>',
+    envoy_cluster_upstream_rq_time_bucket: 'cluster_stats.rst upstream_rq_time (histogram)',
+    envoy_cluster_upstream_rq_pending_overflow: 'cluster_stats.rst upstream_rq_pending_overflow',
+    envoy_cluster_upstream_cx_overflow: 'cluster_stats.rst upstream_cx_overflow',
+    envoy_cluster_upstream_cx_active: 'cluster_stats.rst upstream_cx_active',
+  },
+  // fluent/fluent-bit v5.1.1 (the pinned image), `/api/v2/metrics/prometheus` (cmetrics,
+  // `fluentbit_<subsystem>_<name>`); the same names in v3.2.10.
+  'fluent-bit': {
+    fluentbit_input_records_total: 'src/flb_input.c:1614 "input", "records_total"',
+    fluentbit_input_ingestion_paused: 'src/flb_input.c:1682 "input", "ingestion_paused"',
+    fluentbit_output_proc_records_total: 'src/flb_output.c:1505 "output", "proc_records_total"',
+    fluentbit_output_errors_total: 'src/flb_output.c:1521 "output", "errors_total"',
+    fluentbit_output_retries_total: 'src/flb_output.c:1529 "output", "retries_total"',
+    fluentbit_output_retries_failed_total: 'src/flb_output.c:1536 "output", "retries_failed_total"',
+    fluentbit_output_dropped_records_total: 'src/flb_output.c:1546 "output", "dropped_records_total"',
+  },
+  // hashicorp/vault `command/agentproxyshared/auth/auth.go`: metrics.IncrCounter(
+  // []string{"agent", "auth", "failure" | "success"}); go-metrics' Prometheus sink joins with '_'.
+  'vault-agent': {
+    vault_agent_auth_failure: 'auth.go IncrCounter agent.auth.failure',
+    vault_agent_auth_success: 'auth.go IncrCounter agent.auth.success',
+  },
+  // jimmidyson/configmap-reload `configmap-reload.go` (namespace "configmap_reload").
+  'config-reloader': {
+    configmap_reload_last_reload_error: 'configmap-reload.go:32 last_reload_error',
+    configmap_reload_last_request_duration_seconds: 'configmap-reload.go:37 last_request_duration_seconds',
+    configmap_reload_success_reloads_total: 'configmap-reload.go:42 success_reloads_total',
+    configmap_reload_request_errors_total: 'configmap-reload.go:47 request_errors_total',
+  },
+  // prometheus/statsd_exporter v0.28.0 `main.go`.
+  'statsd-exporter': {
+    statsd_exporter_samples_total: 'main.go',
+    statsd_exporter_udp_packets_total: 'main.go',
+    statsd_exporter_udp_packet_drops_total: 'main.go',
+    statsd_exporter_sample_errors_total: 'main.go',
+    statsd_exporter_tag_errors_total: 'main.go',
+    statsd_exporter_events_conflict_total: 'main.go',
+    statsd_exporter_events_unmapped_total: 'main.go',
+  },
+};
