@@ -58,7 +58,10 @@ describe('every workload kind', () => {
     const chart = newChart();
     const w = make(chart);
     new Sidecar(chart, 'sync', {
-      workload: w, image: 'rclone/rclone:1.68.2', writablePaths: ['/tmp'], configFiles: { 'a.conf': 'x' },
+      workload: w,
+      image: 'rclone/rclone:1.68.2',
+      writablePaths: ['/tmp'],
+      configFiles: { 'a.conf': 'x' },
       volumes: [{ name: 'shared', source: SidecarVolumeSource.emptyDir({ sizeLimit: Size.mebibytes(8) }), path: '/shared', appPath: '/shared' }],
     });
 

@@ -5,13 +5,13 @@ import { ENVOY_ALERT_PACK } from './alerts';
 import { ENVOY_DASHBOARD_PACK } from './dashboard';
 import { DEFAULT_NAME, DEFAULT_PORTS, envoySpec, proxyUrlOf } from './spec';
 import { AlertPack } from '../../alerts/pack';
-import { DashboardPack } from '../../dashboards/pack';
 import { keepWithWorkload } from '../../core/_pod';
 import { Checks } from '../../core/checks';
 import { failFor, workloadSubject } from '../../core/errors';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
 import { SidecarVolumeSource } from '../../core/volumes';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * How Envoy resolves an upstream's host (the cluster's discovery type).

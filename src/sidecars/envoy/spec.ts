@@ -1,8 +1,8 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { ENVOY_ALERT_PACK } from './alerts';
-import { ENVOY_DASHBOARD_PACK } from './dashboard';
 import { drainCommand, legacyDrainCommand, LIVENESS_PATH, Protocol, renderBootstrap, waitReadyCommand } from './bootstrap';
+import { ENVOY_DASHBOARD_PACK } from './dashboard';
 import { EnvoyDrainStrategy, EnvoyOutboundPolicy, EnvoyProtocol, EnvoySidecarProps } from './sidecar';
 import { millisOf, resolveUpstreams } from './upstreams';
 import { SidecarImages } from '../../core/images';

@@ -1,9 +1,9 @@
 import { FluentBitMultilineParser, FluentBitMultilineRule } from './multiline';
+import { ONE_LINE_FIX } from './outputs/plugin';
 import { FluentBitParser, FluentBitParserFormat } from './parsers';
 import { onOff, YamlMap, yamlMap, yamlValueProblem } from './yaml';
 import { Checks, shown } from '../../core/checks';
 import { Fail } from '../../core/errors';
-import { ONE_LINE_FIX } from './outputs/plugin';
 
 /**
  * Internal: the `parsers` and `multiline_parsers` of fluent-bit.yaml, every user

@@ -9,9 +9,9 @@ import { FluentBitOutput } from './outputs/output';
 import { FluentBitParser } from './parsers';
 import { DEFAULT_DRAIN_TIME, DEFAULT_METRICS_PORT, DEFAULT_NAME, FLUENT_BIT_YAML, fluentBitSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
-import { DashboardPack } from '../../dashboards/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * Properties of a Fluent Bit sidecar.

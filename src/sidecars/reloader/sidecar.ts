@@ -4,9 +4,9 @@ import { RELOADER_ALERT_PACK } from './alerts';
 import { RELOADER_DASHBOARD_PACK } from './dashboard';
 import { DEFAULT_NAME, reloaderSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
-import { DashboardPack } from '../../dashboards/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * The HTTP method of the reload webhook.

@@ -5,9 +5,9 @@ import { STATSD_EXPORTER_DASHBOARD_PACK } from './dashboard';
 import { StatsdMapping } from './mapping';
 import { DEFAULT_NAME, DEFAULT_STATSD_PORT, statsdExporterSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
-import { DashboardPack } from '../../dashboards/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * Properties of a StatsdExporterSidecar.

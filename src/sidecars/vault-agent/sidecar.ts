@@ -2,15 +2,15 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
-import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
 import { VaultAuthMethod } from './auth';
+import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
 import { DEFAULT_NAME, secretsVolumeName, vaultAgentSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
-import { DashboardPack } from '../../dashboards/pack';
 import { failFor, workloadSubject } from '../../core/errors';
 import { PodSidecars } from '../../core/pod-sidecars';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * A secret Vault Agent renders to a file.

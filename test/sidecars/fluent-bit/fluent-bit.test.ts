@@ -495,7 +495,10 @@ describe('multiline', () => {
 
   test('the built-in parsers by name; without multiline, no multiline.parser key', () => {
     // GIVEN
-    const all = [FluentBitMultilineParser.GO, FluentBitMultilineParser.PYTHON, FluentBitMultilineParser.DOCKER, FluentBitMultilineParser.CRI, FluentBitMultilineParser.JAVA];
+    const all = [
+      FluentBitMultilineParser.GO, FluentBitMultilineParser.PYTHON, FluentBitMultilineParser.DOCKER,
+      FluentBitMultilineParser.CRI, FluentBitMultilineParser.JAVA,
+    ];
     // WHEN
     const some = configOf(synth(withProps({ multiline: all }).chart)).config;
     const none = configOf(synth(withProps({}).chart)).config;
@@ -577,7 +580,7 @@ describe('shutdown', () => {
     expect(spec.terminationGracePeriodSeconds).toEqual(65);
     // The last lines: new files are found within a second, appended lines at once (inotify),
     // and what was read is on disk until delivered or the drain time is over.
-    expect(obj(config.inputs[0])).toMatchObject({ refresh_interval: '1', read_from_head: 'on', 'storage.type': 'filesystem' });
+    expect(obj(config.inputs[0])).toMatchObject({ 'refresh_interval': '1', 'read_from_head': 'on', 'storage.type': 'filesystem' });
     expect(obj(config.service).grace).toEqual('30');
   });
 });

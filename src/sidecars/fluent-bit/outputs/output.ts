@@ -1,11 +1,11 @@
 import { Fail } from '../../../core/errors';
 import { printable, TAG, yamlKeyProblem } from '../yaml';
+import { CloudWatchLogsPlugin, FluentBitCloudWatchLogsOptions } from './cloudwatch-logs';
 import { CustomPlugin, FluentBitCustomOutputOptions } from './custom';
 import { ElasticsearchPlugin, FluentBitElasticsearchOptions } from './elasticsearch';
 import { FluentBitForwardOptions, ForwardPlugin } from './forward';
 import { FluentBitHttpOptions, HttpPlugin } from './http';
 import { FluentBitLokiOptions, LokiPlugin } from './loki';
-import { CloudWatchLogsPlugin, FluentBitCloudWatchLogsOptions } from './cloudwatch-logs';
 import { FluentBitOpenTelemetryOptions, OpenTelemetryPlugin } from './opentelemetry';
 import { BoundOutput, DEFAULT_BUFFER_LIMIT, Entry, OUTPUT_INVALID, OutputChecks, OutputPlugin } from './plugin';
 import { FluentBitS3Options, S3Plugin } from './s3';

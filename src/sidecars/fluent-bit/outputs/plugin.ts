@@ -184,7 +184,10 @@ export function headerEntries(checks: OutputChecks, headers: { [name: string]: s
 /**
  * The endpoint, STS and role properties the AWS outputs share, and their credentials.
  */
-export function awsEntries(checks: OutputChecks, o: { endpoint?: string; stsEndpoint?: string; roleArn?: string; credentials?: FluentBitAwsCredentials }): Entry[] {
+export function awsEntries(
+  checks: OutputChecks,
+  o: { endpoint?: string; stsEndpoint?: string; roleArn?: string; credentials?: FluentBitAwsCredentials },
+): Entry[] {
   const entries: Entry[] = [];
   if (o.endpoint !== undefined) entries.push(['endpoint', checks.endpoint('endpoint', o.endpoint)]);
   if (o.stsEndpoint !== undefined) entries.push(['sts_endpoint', checks.endpoint('stsEndpoint', o.stsEndpoint)]);
