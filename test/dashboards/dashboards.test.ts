@@ -6,10 +6,14 @@ import * as kplus from 'cdk8s-plus-28';
 import { CADVISOR, EXPORTERS, KUBE_STATE_METRICS } from './provided-metrics';
 import { buildExampleApp } from '../../examples/main';
 import {
-  DashboardPack, DashboardPanelType, DashboardUnit, Sidecar, SidecarAlerts, SidecarDashboards, SidecarDashboardsProps, SidecarMode,
+  CloudSqlProxySidecar, DashboardPack, DashboardPanelType, DashboardUnit, GitSyncSidecar, OpenTelemetryCollectorSidecar, OtelExporter,
+  Sidecar, SidecarAlerts, SidecarDashboards, SidecarDashboardsProps, SidecarMode,
 } from '../../src';
+import { CLOUD_SQL_PROXY_DASHBOARD_PACK } from '../../src/sidecars/cloud-sql-proxy/dashboard';
 import { ENVOY_DASHBOARD_PACK } from '../../src/sidecars/envoy/dashboard';
 import { FLUENT_BIT_DASHBOARD_PACK } from '../../src/sidecars/fluent-bit/dashboard';
+import { GIT_SYNC_DASHBOARD_PACK } from '../../src/sidecars/git-sync/dashboard';
+import { OTEL_COLLECTOR_DASHBOARD_PACK } from '../../src/sidecars/otel-collector/dashboard';
 import { RELOADER_DASHBOARD_PACK } from '../../src/sidecars/reloader/dashboard';
 import { STATSD_EXPORTER_DASHBOARD_PACK } from '../../src/sidecars/statsd-exporter/dashboard';
 import { VAULT_AGENT_DASHBOARD_PACK } from '../../src/sidecars/vault-agent/dashboard';
@@ -89,6 +93,9 @@ function shop(props: SidecarDashboardsProps = {}): Chart {
   tool('secrets', web, 'vault-agent', 'hashicorp/vault:1.19.0', 8100, '/agent/v1/metrics?format=prometheus', VAULT_AGENT_DASHBOARD_PACK);
   tool('reloader', web, 'config-reloader', 'ghcr.io/jimmidyson/configmap-reload:v0.14.0', 9533, '/metrics', RELOADER_DASHBOARD_PACK);
   tool('statsd', web, 'statsd-exporter', 'prom/statsd-exporter:v0.28.0', 9102, '/metrics', STATSD_EXPORTER_DASHBOARD_PACK);
+  tool('telemetry', web, 'otel-collector', 'otel/opentelemetry-collector:0.159.0', 8888, '/metrics', OTEL_COLLECTOR_DASHBOARD_PACK);
+  tool('db', web, 'cloud-sql-proxy', 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.25.3', 9801, '/metrics', CLOUD_SQL_PROXY_DASHBOARD_PACK);
+  tool('content', web, 'git-sync', 'registry.k8s.io/git-sync/git-sync:v4.7.1', 9422, '/metrics', GIT_SYNC_DASHBOARD_PACK);
   new Sidecar(chart, 'shipper', { workload: legacy, name: 'log-shipper', image: 'busybox:1.36', mode: SidecarMode.LEGACY });
   return chart;
 }
@@ -108,9 +115,12 @@ describe('SidecarDashboards on a chart with every kind of sidecar', () => {
   test('one ConfigMap per dashboard: the overview and one per sidecar kind, labelled for the Grafana sidecar', () => {
     expect(dashboards.map(d => d.json.title)).toEqual([
       'Sidecars: shop / Overview',
+      'Sidecars: shop / Cloud SQL Auth Proxy',
       'Sidecars: shop / Config reloader',
       'Sidecars: shop / Envoy',
       'Sidecars: shop / Fluent Bit',
+      'Sidecars: shop / git-sync',
+      'Sidecars: shop / OpenTelemetry Collector',
       'Sidecars: shop / StatsD exporter',
       'Sidecars: shop / Vault Agent',
     ]);
@@ -189,7 +199,17 @@ describe('SidecarDashboards on a chart with every kind of sidecar', () => {
     const unprovided: string[] = [];
     for (const { json } of dashboards) {
       const pack = json.title.endsWith('/ Overview') ? undefined
-        : { 'Envoy': 'envoy', 'Fluent Bit': 'fluent-bit', 'Vault Agent': 'vault-agent', 'Config reloader': 'config-reloader', 'StatsD exporter': 'statsd-exporter' }[json.title.split(' / ')[1] as string]!;
+        : {
+          'Envoy': 'envoy',
+          'Fluent Bit': 'fluent-bit',
+          'Vault Agent': 'vault-agent',
+          'Config reloader': 'config-reloader',
+          'StatsD exporter': 'statsd-exporter',
+          'OpenTelemetry Collector': 'otel-collector',
+          'Cloud SQL Auth Proxy': 'cloud-sql-proxy',
+          'git-sync': 'git-sync',
+        }[json.title.split(' / ')[1] as string]!;
+      expect(pack === undefined || pack in EXPORTERS).toBe(true);
       for (const expr of exprsOf(json)) {
         for (const s of selectorsOf(expr)) {
           const metric = s.metric!;
@@ -220,7 +240,7 @@ describe('SidecarDashboards on a chart with every kind of sidecar', () => {
 
   test('the overview reads native sidecars from the init container metrics and legacy ones from the container metrics', () => {
     const restarts = panelsOf(byTitle('Overview')).find(p => p.title === 'Restarts in the last hour').targets[0].expr;
-    expect(restarts).toContain('kube_pod_init_container_status_restarts_total{namespace=~"$namespace", pod=~"$pod", container=~"config-reloader|envoy|fluent-bit|statsd-exporter|vault-agent"}[1h]');
+    expect(restarts).toContain('kube_pod_init_container_status_restarts_total{namespace=~"$namespace", pod=~"$pod", container=~"cloud-sql-proxy|config-reloader|envoy|fluent-bit|git-sync|otel-collector|statsd-exporter|vault-agent"}[1h]');
     expect(restarts).toContain('kube_pod_container_status_restarts_total{namespace=~"$namespace", pod=~"$pod", container="log-shipper"}[1h]');
     const notReady = panelsOf(byTitle('Overview')).find(p => p.title === 'Sidecars not ready');
     expect(notReady.type).toBe('stat');
@@ -233,6 +253,43 @@ describe('SidecarDashboards on a chart with every kind of sidecar', () => {
     const own = tags[0].find((t: string) => t !== 'sidecars');
     for (const t of tags) expect(t).toEqual(['sidecars', own]);
     for (const { json } of dashboards) expect(json.links).toEqual([expect.objectContaining({ type: 'dashboards', tags: [own], includeVars: true, keepTime: true })]);
+  });
+});
+
+describe('The dashboards of the OpenTelemetry Collector, Cloud SQL Auth Proxy and git-sync sidecars', () => {
+  // GIVEN the named sidecars (not the packs handed to a generic Sidecar), with alerts and dashboards
+  const chart = newChart();
+  const web = webDeployment(chart);
+  new SidecarDashboards(chart, 'dashboards');
+  new SidecarAlerts(chart, 'alerts');
+  new OpenTelemetryCollectorSidecar(chart, 'telemetry', { workload: web, exporters: [OtelExporter.otlpGrpc({ endpoint: 'otel-gateway.observability:4317' })] });
+  new CloudSqlProxySidecar(chart, 'db', { workload: web, instances: [{ connectionName: 'shop-prod:europe-west1:orders', port: 5432 }] });
+  new GitSyncSidecar(chart, 'content', { workload: web, repo: 'https://github.com/example/dags.git' });
+  const manifests = synth(chart);
+  const dashboards = dashboardsOf(manifests);
+  const rules = find(manifests, 'PrometheusRule').spec.groups.flatMap((g: any) => g.rules).filter((r: any) => r.alert !== undefined);
+  const metricsOf = (exprs: string[]) => new Set(exprs.flatMap(e => selectorsOf(e).map(sel => sel.metric!)));
+  const kinds: Array<[string, string, DashboardPack, string]> = [
+    ['OpenTelemetry Collector', 'otel-collector', OpenTelemetryCollectorSidecar.DASHBOARD_PACK, 'OtelCollector'],
+    ['Cloud SQL Auth Proxy', 'cloud-sql-proxy', CloudSqlProxySidecar.DASHBOARD_PACK, 'CloudSqlProxy'],
+    ['git-sync', 'git-sync', GitSyncSidecar.DASHBOARD_PACK, 'GitSync'],
+  ];
+
+  test.each(kinds)('%s: the class\'s DASHBOARD_PACK is the one its sidecars bring, with the tool\'s row', (title, name, pack) => {
+    expect(pack.name).toBe(name);
+    const json = dashboards.find(d => d.json.title === `Sidecars: test / ${title}`)!.json;
+    expect(json.panels.filter((p: any) => p.type === 'row').map((p: any) => p.title)).toEqual(['Containers', title]);
+    // The tool's panels are the pack's, in order, after the three container panels.
+    expect(panelsOf(json).slice(3).map(p => p.title)).toEqual(pack.panelTitles);
+  });
+
+  test.each(kinds)('%s: the dashboard reads every metric of the tool\'s alerts, and only metrics the tool provides', (title, name, _pack, prefix) => {
+    const json = dashboards.find(d => d.json.title === `Sidecars: test / ${title}`)!.json;
+    const own = [...metricsOf(exprsOf(json))].filter(m => !(m in KUBE_STATE_METRICS) && !(m in CADVISOR));
+    const alerted = metricsOf(rules.filter((r: any) => r.alert.startsWith(prefix)).map((r: any) => r.expr));
+    expect(alerted.size).toBeGreaterThan(0);
+    expect([...alerted].filter(m => !own.includes(m))).toEqual([]);
+    expect(own.filter(m => !(m in EXPORTERS[name]))).toEqual([]);
   });
 });
 
@@ -253,7 +310,7 @@ describe('SidecarDashboards props and scope', () => {
     }));
     // THEN
     const dashboards = dashboardsOf(manifests, 'grafana_dashboard_sidecars');
-    expect(dashboards).toHaveLength(6);
+    expect(dashboards).toHaveLength(9);
     const { configMap, json } = dashboards[0];
     expect(configMap.metadata.labels).toEqual({ 'app.kubernetes.io/part-of': 'shop', 'grafana_dashboard_sidecars': 'shop' });
     expect(configMap.metadata.annotations).toEqual({ 'k8s-sidecar-target-directory': 'Shop sidecars' });

@@ -96,4 +96,47 @@ export const EXPORTERS: { [pack: string]: { [metric: string]: string } } = {
     statsd_exporter_events_conflict_total: 'main.go',
     statsd_exporter_events_unmapped_total: 'main.go',
   },
+  // open-telemetry/opentelemetry-collector v0.159.0 (the core distribution's pinned image):
+  // each component's `metadata.yaml` names the metric, `internal/metadata/generated_telemetry.go`
+  // registers it as `otelcol_<name>`, and the Prometheus pull exporter adds `_total` to counters.
+  'otel-collector': {
+    otelcol_receiver_accepted_spans_total: 'receiver/receiverhelper/metadata.yaml:34 receiver_accepted_spans',
+    otelcol_receiver_accepted_metric_points_total: 'receiver/receiverhelper/metadata.yaml:18 receiver_accepted_metric_points',
+    otelcol_receiver_accepted_log_records_total: 'receiver/receiverhelper/metadata.yaml:10 receiver_accepted_log_records',
+    otelcol_receiver_failed_spans_total: 'receiver/receiverhelper/metadata.yaml:66 receiver_failed_spans',
+    otelcol_receiver_failed_metric_points_total: 'receiver/receiverhelper/metadata.yaml:50 receiver_failed_metric_points',
+    otelcol_receiver_failed_log_records_total: 'receiver/receiverhelper/metadata.yaml:42 receiver_failed_log_records',
+    otelcol_receiver_refused_spans_total: 'receiver/receiverhelper/metadata.yaml:98 receiver_refused_spans',
+    otelcol_receiver_refused_metric_points_total: 'receiver/receiverhelper/metadata.yaml:82 receiver_refused_metric_points',
+    otelcol_receiver_refused_log_records_total: 'receiver/receiverhelper/metadata.yaml:74 receiver_refused_log_records',
+    otelcol_exporter_sent_spans_total: 'exporter/exporterhelper/metadata.yaml:273 exporter_sent_spans',
+    otelcol_exporter_sent_metric_points_total: 'exporter/exporterhelper/metadata.yaml:255 exporter_sent_metric_points',
+    otelcol_exporter_sent_log_records_total: 'exporter/exporterhelper/metadata.yaml:246 exporter_sent_log_records',
+    otelcol_exporter_send_failed_spans_total: 'exporter/exporterhelper/metadata.yaml:237 exporter_send_failed_spans',
+    otelcol_exporter_send_failed_metric_points_total: 'exporter/exporterhelper/metadata.yaml:219 exporter_send_failed_metric_points',
+    otelcol_exporter_send_failed_log_records_total: 'exporter/exporterhelper/metadata.yaml:210 exporter_send_failed_log_records',
+    otelcol_exporter_enqueue_failed_spans_total: 'exporter/exporterhelper/metadata.yaml:50 exporter_enqueue_failed_spans',
+    otelcol_exporter_enqueue_failed_metric_points_total: 'exporter/exporterhelper/metadata.yaml:32 exporter_enqueue_failed_metric_points',
+    otelcol_exporter_enqueue_failed_log_records_total: 'exporter/exporterhelper/metadata.yaml:23 exporter_enqueue_failed_log_records',
+    otelcol_exporter_queue_size: 'exporter/exporterhelper/metadata.yaml:201 exporter_queue_size (gauge)',
+    otelcol_exporter_queue_capacity: 'exporter/exporterhelper/metadata.yaml:192 exporter_queue_capacity (gauge)',
+    otelcol_processor_memory_limiter_refused_spans_total: 'processor/memorylimiterprocessor/metadata.yaml:66 processor_memory_limiter_refused_spans',
+    otelcol_processor_memory_limiter_refused_metric_points_total: 'processor/memorylimiterprocessor/metadata.yaml:57 processor_memory_limiter_refused_metric_points',
+    otelcol_processor_memory_limiter_refused_log_records_total: 'processor/memorylimiterprocessor/metadata.yaml:48 processor_memory_limiter_refused_log_records',
+  },
+  // GoogleCloudPlatform/cloud-sql-proxy v2.25.3 `--prometheus`: the Go connector's OpenCensus
+  // views (cloud.google.com/go/cloudsqlconn `internal/trace/metrics.go`; lines at v1.22.1, the
+  // proxy's go.mod pins v1.25.1) through contrib.go.opencensus.io/exporter/prometheus v0.4.2
+  // (the view name with '/' as '_', no namespace: `--prometheus-namespace` is unset; Count
+  // views are counters without `_total`).
+  'cloud-sql-proxy': {
+    cloudsqlconn_dial_failure_count: 'internal/trace/metrics.go:87 "cloudsqlconn/dial_failure_count"',
+    cloudsqlconn_refresh_success_count: 'internal/trace/metrics.go:94 "cloudsqlconn/refresh_success_count"',
+    cloudsqlconn_refresh_failure_count: 'internal/trace/metrics.go:101 "cloudsqlconn/refresh_failure_count"',
+  },
+  // kubernetes/git-sync v4.7.1 (client_golang).
+  'git-sync': {
+    git_sync_count_total: 'main.go:63 git_sync_count_total{status}',
+    git_sync_hook_run_count_total: 'pkg/hook/hook.go:33 git_sync_hook_run_count_total{name, status}',
+  },
 };

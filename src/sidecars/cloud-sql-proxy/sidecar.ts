@@ -3,11 +3,13 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { CLOUD_SQL_PROXY_ALERT_PACK } from './alerts';
 import { CloudSqlCredentials } from './credentials';
+import { CLOUD_SQL_PROXY_DASHBOARD_PACK } from './dashboard';
 import { CloudSqlInstance, CloudSqlIpType } from './instance';
 import { cloudSqlProxySpec, DEFAULT_NAME, resolveInstances } from './spec';
 import { AlertPack } from '../../alerts/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps, specContext } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * Properties of a CloudSqlProxySidecar.
@@ -151,6 +153,9 @@ export interface CloudSqlProxySidecarProps extends SidecarOptions {
 export class CloudSqlProxySidecar extends Sidecar {
   /** The proxy's alerts (CloudSqlProxyRefreshFailing, CloudSqlProxyDialFailures), for a `Sidecar` of your own running it. */
   public static readonly ALERT_PACK: AlertPack = CLOUD_SQL_PROXY_ALERT_PACK;
+
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = CLOUD_SQL_PROXY_DASHBOARD_PACK;
 
   /** The instances, each with its local port and the app's variables. */
   public readonly instances: CloudSqlInstance[];

@@ -2,6 +2,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { CLOUD_SQL_PROXY_ALERT_PACK } from './alerts';
 import { CloudSqlCredentials } from './credentials';
+import { CLOUD_SQL_PROXY_DASHBOARD_PACK } from './dashboard';
 import { CloudSqlInstance, CloudSqlIpType } from './instance';
 import type { CloudSqlProxySidecarProps } from './sidecar';
 import { dnsLabelFrom, shown } from '../../core/checks';
@@ -195,6 +196,7 @@ export function cloudSqlProxySpec(props: CloudSqlProxySidecarProps, context: Spe
     kind: 'cloud-sql-proxy',
     profile: SidecarProfile.PROXY,
     alertPack: CLOUD_SQL_PROXY_ALERT_PACK,
+    dashboardPack: CLOUD_SQL_PROXY_DASHBOARD_PACK,
     args: [
       ...(structuredLogs ? ['--structured-logs'] : []),
       // The kubelet probes and Prometheus scrapes the pod IP: the HTTP server cannot stay on localhost.

@@ -3,11 +3,13 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { GIT_SYNC_ALERT_PACK } from './alerts';
 import { GitSyncAuth } from './auth';
+import { GIT_SYNC_DASHBOARD_PACK } from './dashboard';
 import { DEFAULT_CONTENT_DIR, DEFAULT_LINK, DEFAULT_METRICS_PORT, DEFAULT_NAME, gitSyncSpec } from './spec';
 import { GitSyncSubmodules } from './submodules';
 import { AlertPack } from '../../alerts/pack';
 import { Sidecar, SidecarOptions, SidecarPlacement } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * Properties of a GitSyncSidecar.
@@ -170,6 +172,9 @@ export interface GitSyncSidecarProps extends SidecarOptions {
 export class GitSyncSidecar extends Sidecar {
   /** git-sync's alerts (GitSyncFailing, GitSyncContentStale, GitSyncWebhookFailing), for a `Sidecar` of your own running it. */
   public static readonly ALERT_PACK: AlertPack = GIT_SYNC_ALERT_PACK;
+
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = GIT_SYNC_DASHBOARD_PACK;
 
   /** The app's path of the checked-out files: `<contentDir>/<link>`. */
   public readonly contentPath: string;

@@ -2,6 +2,7 @@ import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { GIT_SYNC_ALERT_PACK } from './alerts';
 import { GitSyncAuth } from './auth';
+import { GIT_SYNC_DASHBOARD_PACK } from './dashboard';
 import type { GitSyncSidecarProps } from './sidecar';
 import { GitSyncSubmodules } from './submodules';
 import { dnsLabelFrom } from '../../core/checks';
@@ -124,6 +125,7 @@ export function gitSyncSpec(props: GitSyncSidecarProps, { name, checks, fail, ru
     kind: 'git-sync',
     profile: SidecarProfile.DATA_SYNC,
     alertPack: GIT_SYNC_ALERT_PACK,
+    dashboardPack: GIT_SYNC_DASHBOARD_PACK,
     runOnce: oneTime,
     metrics: oneTime ? undefined : { portName: METRICS_PORT_NAME, path: '/metrics' },
     ports: oneTime ? [] : [{ name: METRICS_PORT_NAME, number: metricsPort, protocol: kplus.Protocol.TCP, prop: 'metricsPort' }],

@@ -2,11 +2,13 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { OTEL_COLLECTOR_ALERT_PACK } from './alerts';
+import { OTEL_COLLECTOR_DASHBOARD_PACK } from './dashboard';
 import { OtelAppProtocol, OtelExporter } from './exporters';
 import { CONFIG_FILE, DEFAULT_DRAIN_TIME, DEFAULT_GRPC_PORT, DEFAULT_HTTP_PORT, DEFAULT_NAME, otelCollectorSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
 import { Sidecar, SidecarOptions } from '../../core/sidecar';
 import { namedSidecarProps } from '../../core/spec';
+import { DashboardPack } from '../../dashboards/pack';
 
 /**
  * Properties of an OpenTelemetryCollectorSidecar.
@@ -173,6 +175,9 @@ export interface OpenTelemetryCollectorSidecarProps extends SidecarOptions {
 export class OpenTelemetryCollectorSidecar extends Sidecar {
   /** The collector's alerts, for a `Sidecar` of your own running a collector. */
   public static readonly ALERT_PACK: AlertPack = OTEL_COLLECTOR_ALERT_PACK;
+
+  /** The tool's dashboard (SidecarDashboards), for a `Sidecar` of your own running it. */
+  public static readonly DASHBOARD_PACK: DashboardPack = OTEL_COLLECTOR_DASHBOARD_PACK;
 
   /** The OTLP/gRPC port on 127.0.0.1. */
   public readonly grpcPort: number;

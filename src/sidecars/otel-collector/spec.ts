@@ -2,6 +2,7 @@ import { Duration, SizeRoundingBehavior } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { OTEL_COLLECTOR_ALERT_PACK } from './alerts';
 import { renderCollectorConfig } from './config';
+import { OTEL_COLLECTOR_DASHBOARD_PACK } from './dashboard';
 import { OtelAppProtocol } from './exporters';
 import type { OpenTelemetryCollectorSidecarProps } from './sidecar';
 import { shown } from '../../core/checks';
@@ -97,6 +98,7 @@ export function otelCollectorSpec(props: OpenTelemetryCollectorSidecarProps, { n
     kind: 'otel-collector',
     profile: PROFILE,
     alertPack: OTEL_COLLECTOR_ALERT_PACK,
+    dashboardPack: OTEL_COLLECTOR_DASHBOARD_PACK,
     metrics: { portName: METRICS_PORT_NAME, path: '/metrics' },
     ports: [
       { name: 'otlp-grpc', number: grpcPort, prop: 'grpcPort' },
