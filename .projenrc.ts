@@ -20,6 +20,8 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     'cdk8s@2.70.0',
     'constructs@10.3.0',
     'cdk8s-plus-28@2.5.6',
+    // The second cdk8s-plus line: .ci/plus-line.sh builds and tests cdk8s-sidecars-plus-33.
+    'cdk8s-plus-33@2.5.57',
     'cdk8s-cli@2.207.60',
     '@types/node@^20',
     'typescript@~5.9.0',
