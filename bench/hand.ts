@@ -118,7 +118,7 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     },
     resources: resources([50, 200], [64, 256]),
     securityContext: restricted(65532, 65532),
-    startup: httpGet('/api/v1/health', 2020, 1, 30),
+    // No startup probe: it reads from the head, the app does not wait for it.
     readiness: httpGet('/api/v1/uptime', 2020, 10, 3),
     liveness: httpGet('/api/v1/uptime', 2020, 10, 6),
     volumeMounts: [
@@ -146,9 +146,9 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     resources: resources([50, 200], [64, 256]),
     securityContext: restricted(100, 1000),
     startup: kplus.Probe.fromCommand(['sh', '-c', VAULT_STARTED], {
-      periodSeconds: Duration.seconds(2),
-      timeoutSeconds: Duration.seconds(2),
-      failureThreshold: 150,
+      periodSeconds: Duration.seconds(1),
+      timeoutSeconds: Duration.seconds(1),
+      failureThreshold: 300,
     }),
     volumeMounts: [
       { path: '/vault/config', volume: kplus.Volume.fromConfigMap(secrets, 'Config', vaultConfig, { name: 'vault-agent-config' }), readOnly: true },

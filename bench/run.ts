@@ -6,12 +6,17 @@
  * the ratio library / hand, and the time per pod at each N. A benchmark, not a
  * test: it asserts nothing.
  *
+ * First, the lifecycle benchmark (bench/lifecycle/): what the sidecars the library
+ * synthesizes add to a pod's start, deletion and Job completion on a model of the
+ * kubelet, next to Istio's native injection and vault-k8s.
+ *
  * Options (environment): BENCH_SIZES=100,1000,5000  BENCH_ROUNDS=5
  */
 import { execFileSync } from 'child_process';
 import { readFileSync } from 'fs';
 import { cpus, totalmem } from 'os';
 import { join } from 'path';
+import { main as lifecycle } from './lifecycle/run';
 
 interface Sample {
   readonly ms: number;
@@ -52,6 +57,8 @@ function cpuModel(): string {
   }
   return cpus()[0]?.model ?? 'unknown CPU';
 }
+
+lifecycle();
 
 console.log(`cdk8s-sidecars synth benchmark: node ${process.version}, ${cpus().length} x ${cpuModel()}, ${fmt(totalmem() / 2 ** 30)} GiB`);
 console.log(`sizes ${sizes.join(', ')}; ${rounds} rounds each, sides alternating; one process per measurement\n`);

@@ -6,6 +6,7 @@ import { Checks } from './checks';
 import { failFor, workloadSubject } from './errors';
 import { POD_RULES } from './rules';
 import { claims } from './rules/claims';
+import { planShutdown } from './rules/grace-period';
 import { PodView, Served, ShutdownNeed } from './rules/rule';
 import type { Sidecar } from './sidecar';
 import { SidecarPlacement } from './sidecar';
@@ -27,9 +28,12 @@ const ID = 'Sidecars';
  * before the workload's own init containers unless a sidecar asks to start after them.
  * LEGACY sidecars come first in the container list, in the same order, ahead of the app.
  *
- * Shutdown: native sidecars stop after the app, in reverse start order. The pod's
- * terminationGracePeriodSeconds becomes the app's own shutdown time (the workload's
- * terminationGracePeriod, 30s by default) plus every sidecar's shutdown budget.
+ * Shutdown, in the kubelet's order: every preStop hook starts at once, in parallel with
+ * the app's own stop; LEGACY sidecars stop with the app; native sidecars get SIGTERM
+ * after the app, in reverse start order. The pod's terminationGracePeriodSeconds is the
+ * longer of the app's own shutdown time (the workload's terminationGracePeriod, 30s by
+ * default) plus the LEGACY budgets, and every preStop budget; plus the native sidecars'
+ * shutdown budgets, one after another.
  */
 export class PodSidecars extends Construct {
   /**
@@ -102,8 +106,9 @@ export class PodSidecars extends Construct {
   }
 
   /**
-   * The termination grace period the pod gets: the app's shutdown time plus the
-   * shutdown budget of every sidecar that runs alongside the app.
+   * The termination grace period the pod gets: the longer of the app's shutdown time
+   * (plus the LEGACY sidecars' budgets) and every preStop budget, plus the native
+   * sidecars' shutdown budgets.
    */
   public get terminationGracePeriod(): Duration {
     return Duration.seconds(this.shutdownNeed().total);
@@ -157,13 +162,9 @@ export class PodSidecars extends Construct {
     return [...this.registered].sort((a, b) => (a.startRank - b.startRank) || (index.get(a)! - index.get(b)!));
   }
 
+  /** The grace period, in the kubelet's termination order (see `planShutdown`). */
   private shutdownNeed(): ShutdownNeed {
-    const app = this.appShutdown.toSeconds();
-    const parts = this.inStartOrder()
-      .filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER)
-      .map(s => ({ name: s.name, seconds: s.shutdownBudget.toSeconds() }))
-      .filter(p => p.seconds > 0);
-    return { app, parts, total: parts.reduce((sum, p) => sum + p.seconds, app), limit: this.gracePeriodLimit?.toSeconds() };
+    return planShutdown(this.appShutdown.toSeconds(), this.inStartOrder(), this.gracePeriodLimit?.toSeconds());
   }
 
   /** The containers a sidecar serves: app containers, and own init containers that start after it. */

@@ -336,15 +336,29 @@ export interface SidecarSpec {
   readonly legacyStartupCommand?: string[];
 
   /**
-   * A hook run before the sidecar is stopped (a drain).
+   * A hook run before the sidecar is stopped (a drain). The kubelet runs every
+   * container's preStop hook at once when the pod is deleted, a native sidecar's too:
+   * it must not sleep (it would hold the sidecar's SIGTERM back, and so the deletion).
    *
    * @default - none
    */
   readonly preStop?: kplus.Handler;
 
   /**
-   * The time this sidecar needs after the app has stopped (drain, flush). The pod's
-   * terminationGracePeriodSeconds is raised to cover the app and every sidecar.
+   * The longest time the `preStop` hook runs. It runs from the start of the deletion,
+   * in parallel with the app's own stop: it adds to the pod's
+   * terminationGracePeriodSeconds only what exceeds the app's shutdown time.
+   *
+   * @default Duration.seconds(0)
+   */
+  readonly preStopBudget?: Duration;
+
+  /**
+   * The time this sidecar needs after the app has stopped (a flush). A NATIVE sidecar
+   * gets its SIGTERM after every app container and every sidecar started after it has
+   * exited, so the pod's terminationGracePeriodSeconds covers the app (or a longer
+   * `preStopBudget`) plus the native sidecars' budgets one after another; LEGACY
+   * sidecars' budgets are added to the app's time.
    *
    * @default Duration.seconds(0)
    */
@@ -537,6 +551,9 @@ export class Sidecar extends Construct {
   /** The time the sidecar needs after the app has stopped. */
   public readonly shutdownBudget: Duration;
 
+  /** The longest time its preStop hook runs, in parallel with the app's stop. */
+  public readonly preStopBudget: Duration;
+
   /** Whether the sidecar gates the app's start (a startup probe or legacy startup command). */
   public readonly gatesStartup: boolean;
 
@@ -609,6 +626,7 @@ export class Sidecar extends Construct {
     this.beforeInitContainers = props.beforeInitContainers ?? true;
     this.appContainerNames = props.appContainers ? [...props.appContainers] : undefined;
     this.shutdownBudget = Duration.seconds(checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0)));
+    this.preStopBudget = Duration.seconds(checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0)));
 
     const resources = checks.resources(this.profile.resources(props.resources));
 

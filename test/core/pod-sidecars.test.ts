@@ -220,6 +220,62 @@ describe('termination grace period', () => {
     );
   });
 
+  test('a preStop budget runs in parallel with the app: it counts only where it is longer', () => {
+    // GIVEN the app's 30s, a proxy whose preStop may run 20s, and a log shipper flushing 5s after the app
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { preStopBudget: Duration.seconds(20) });
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR, { shutdownBudget: Duration.seconds(5) });
+
+    // WHEN the pod is synthesized
+    // THEN the preStop hides under the app's 30s: 30 + 5
+    expect(PodSidecars.of(w).terminationGracePeriod.toSeconds()).toBe(35);
+    expect(podSpec(find(synth(chart), 'Deployment')).terminationGracePeriodSeconds).toBe(35);
+  });
+
+  test('a preStop budget longer than the app sets the first term, and the error says so', () => {
+    // GIVEN a 40s preStop, a 5s flush after the app, and a limit of 40s
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { preStopBudget: Duration.seconds(40) });
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR, { shutdownBudget: Duration.seconds(5) });
+    PodSidecars.of(w).limitTerminationGracePeriod(Duration.seconds(40));
+
+    // WHEN the pod is synthesized
+    // THEN it needs 40 + 5 = 45s, shown as the kubelet spends it
+    expect(PodSidecars.of(w).terminationGracePeriod.toSeconds()).toBe(45);
+    expect(() => Testing.synth(chart)).toThrow(
+      "[GRACE_PERIOD_TOO_SHORT] workload 'test/web': terminationGracePeriodSeconds is limited to 40s, but the pod needs 45s (max(app 30s, proxy preStop 40s) + logs 5s). Fix: raise the limit to at least 45s, lower the app's shutdown time, or lower the sidecars' shutdown budgets.",
+    );
+  });
+
+  test('legacy sidecars\' budgets follow the app\'s time, then the native ones one after another; a shorter preStop hides', () => {
+    // GIVEN two LEGACY sidecars (15s and 5s after the app), two native ones (5s and 3s), and a 40s preStop
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { mode: SidecarMode.LEGACY, shutdownBudget: Duration.seconds(15) });
+    add(chart, w, 'sync', SidecarProfile.DATA_SYNC, { mode: SidecarMode.LEGACY, shutdownBudget: Duration.seconds(5) });
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR, { shutdownBudget: Duration.seconds(5) });
+    add(chart, w, 'stats', SidecarProfile.METRICS_EXPORTER, { shutdownBudget: Duration.seconds(3), preStopBudget: Duration.seconds(40) });
+    PodSidecars.of(w).limitTerminationGracePeriod(Duration.seconds(50));
+
+    // WHEN the pod is synthesized
+    // THEN it needs max(30 + 15 + 5, 40) + 5 + 3 = 58s
+    expect(PodSidecars.of(w).terminationGracePeriod.toSeconds()).toBe(58);
+    expect(() => Testing.synth(chart)).toThrow(
+      "[GRACE_PERIOD_TOO_SHORT] workload 'test/web': terminationGracePeriodSeconds is limited to 50s, but the pod needs 58s (app 30s + proxy 15s + sync 5s + logs 5s + stats 3s).",
+    );
+  });
+
+  test('preStopBudget needs whole seconds', () => {
+    // GIVEN / WHEN a fractional preStop budget / THEN a construction error
+    const chart = newChart();
+    const w = webDeployment(chart);
+    expect(() => add(chart, w, 'proxy', SidecarProfile.PROXY, { preStopBudget: Duration.millis(1500) })).toThrow(
+      "[DURATION_INVALID] workload 'test/web', sidecar 'proxy': 'preStopBudget' is not a whole number of seconds, 0 or more. Fix: pass e.g. Duration.seconds(10) as 'preStopBudget'.",
+    );
+  });
+
   test('no sidecar budget and no user value leaves the default 30s', () => {
     const chart = newChart();
     const w = webDeployment(chart);

@@ -1,10 +1,56 @@
-import { PodRule, podError } from './rule';
+import { PodRule, ShutdownNeed, podError } from './rule';
+import type { Sidecar } from '../sidecar';
+import { SidecarPlacement } from '../sidecar';
 
-/** GRACE_PERIOD_TOO_SHORT: a limit on the grace period covers the app and every sidecar's budget. */
+/** A sidecar's part of the grace period. */
+interface Part {
+  readonly name: string;
+  readonly seconds: number;
+}
+
+/**
+ * The grace period a pod needs, following the kubelet's termination order
+ * (`killContainersWithSyncResult`, `kuberuntime_termination_order.go`): at deletion
+ * every preStop hook starts at once, in parallel with the app's own stop; LEGACY
+ * sidecars are main containers, stopped with the app (their budgets run after the app's
+ * time; they are summed, as before, although the kubelet runs them in parallel); NATIVE
+ * sidecars get SIGTERM after every main container and every later sidecar has exited, one
+ * after another, in reverse start order. So:
+ *
+ *   total = max(app + sum(LEGACY budgets), every preStop budget) + sum(NATIVE budgets)
+ */
+export interface ShutdownPlan extends ShutdownNeed {
+  /** LEGACY sidecars' budgets: after the app's time. */
+  readonly withApp: Part[];
+  /** preStop budgets longer than the app's stop (and the LEGACY budgets): they set the first term. */
+  readonly preStop: Part[];
+}
+
+/** The plan for `app` seconds of the app's own stop and the pod's sidecars in start order. */
+export function planShutdown(app: number, sidecars: Sidecar[], limit: number | undefined): ShutdownPlan {
+  const running = sidecars.filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER);
+  const part = (s: Sidecar, d: 'shutdownBudget' | 'preStopBudget') => ({ name: s.name, seconds: s[d].toSeconds() });
+  const positive = (p: Part) => p.seconds > 0;
+  const withApp = running.filter(s => s.placement === SidecarPlacement.CONTAINER).map(s => part(s, 'shutdownBudget')).filter(positive);
+  const parts = running.filter(s => s.placement === SidecarPlacement.NATIVE_SIDECAR).map(s => part(s, 'shutdownBudget')).filter(positive);
+  const mainsDone = withApp.reduce((sum, p) => sum + p.seconds, app);
+  const preStop = running.map(s => part(s, 'preStopBudget')).filter(p => p.seconds > mainsDone);
+  const first = Math.max(mainsDone, ...preStop.map(p => p.seconds));
+  return { app, withApp, preStop, parts, total: parts.reduce((sum, p) => sum + p.seconds, first), limit };
+}
+
+/** The plan as a sum: `app 30s + logs 5s`, `max(app 30s, proxy preStop 40s) + logs 5s`. */
+export function describeShutdown(plan: ShutdownPlan): string {
+  const mains = [`app ${plan.app}s`, ...plan.withApp.map(p => `${p.name} ${p.seconds}s`)].join(' + ');
+  const first = plan.preStop.length === 0 ? mains : `max(${[mains, ...plan.preStop.map(p => `${p.name} preStop ${p.seconds}s`)].join(', ')})`;
+  return [first, ...plan.parts.map(p => `${p.name} ${p.seconds}s`)].join(' + ');
+}
+
+/** GRACE_PERIOD_TOO_SHORT: a limit on the grace period covers the app and the sidecars, in the kubelet's termination order. */
 export const gracePeriod: PodRule = pod => {
   const need = pod.shutdown;
   if (need.limit === undefined || need.total <= need.limit) return [];
-  const sum = [`app ${need.app}s`, ...need.parts.map(p => `${p.name} ${p.seconds}s`)].join(' + ');
+  const sum = describeShutdown(planShutdown(need.app, pod.sidecars, need.limit));
   return [podError(pod, undefined, 'GRACE_PERIOD_TOO_SHORT', `terminationGracePeriodSeconds is limited to ${need.limit}s, but the pod needs ${need.total}s (${sum})`,
     `raise the limit to at least ${need.total}s, lower the app's shutdown time, or lower the sidecars' shutdown budgets`)];
 };

@@ -128,6 +128,10 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail, name, mode }
     }),
     legacyStartupCommand: waitReadyCommand(adminPort, startupSeconds),
     preStop,
+    // NATIVE: the drain hook returns within 2 s (its read timeout), in parallel with the
+    // app's stop, and Envoy exits at once on its SIGTERM after the app: nothing after it.
+    // LEGACY: the hook holds Envoy until the app has exited, then the last poll (2 s).
+    preStopBudget: Duration.seconds(!legacy && preStop !== undefined ? 2 : 0),
     shutdownBudget: Duration.seconds(legacy ? 2 : 0),
     volumes: volumes.length > 0 ? volumes : undefined,
     appEnvVariables: (props.proxyEnv ?? true)

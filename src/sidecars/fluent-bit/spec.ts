@@ -233,9 +233,12 @@ export function fluentBitSpec(props: FluentBitSidecarProps, { checks, fail }: Sp
     ports: [{ name: 'flb-metrics', number: metricsPort, protocol: kplus.Protocol.TCP, prop: 'metricsPort' }],
     metrics: { portName: 'flb-metrics', path: '/api/v2/metrics/prometheus' },
     envVariables: env,
-    // The health endpoint answers once the engine runs; it fails only after
-    // repeated output errors, which a fresh process has not had.
-    startup: probe('/api/v1/health', 1, 30),
+    // The app does not need the log shipper at start: the tail input reads new files from
+    // their head and keeps its offsets in the DB, so Fluent Bit is started first but does
+    // not hold the next container (README "Startup gating"). With readFromHead off it
+    // would miss the lines written before it runs: then the HTTP server (up once the
+    // engine runs) gates the next container.
+    startup: (props.readFromHead ?? true) ? undefined : probe('/api/v1/health', 1, 30),
     readiness: probe((props.readinessOnDelivery ?? false) ? '/api/v1/health' : '/api/v1/uptime', 10, 3),
     liveness: probe('/api/v1/uptime', 10, 6),
     shutdownBudget: Duration.seconds(drainTime + SHUTDOWN_MARGIN_SECONDS),

@@ -70,7 +70,8 @@ export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, 
     ],
     configFiles: mappingYaml !== undefined ? { [MAPPING_FILE]: mappingYaml } : undefined,
     configDir: CONFIG_DIR,
-    startup: probe('/-/ready', 12),
+    // No startup probe: the app sends StatsD over UDP (fire and forget) and does not need
+    // the exporter at start, so it does not hold the next container.
     readiness: probe('/-/ready', 3),
     liveness: probe('/-/healthy', 6),
     appEnvVariables: {

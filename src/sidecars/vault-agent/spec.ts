@@ -208,9 +208,10 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
     metrics: renderOnceOnly ? undefined : { portName: METRICS_PORT_NAME, path: METRICS_PATH },
     // Ready once every secret has been rendered (a non-empty file).
     startup: kplus.Probe.fromCommand(['sh', '-c', files.map(f => `test -s ${f}`).join(' && ')], {
-      periodSeconds: Duration.seconds(2),
-      timeoutSeconds: Duration.seconds(2),
-      failureThreshold: 150,
+      // Every second (the app waits for it), for up to 5 minutes.
+      periodSeconds: Duration.seconds(1),
+      timeoutSeconds: Duration.seconds(1),
+      failureThreshold: 300,
     }),
     configFiles,
     configDir: CONFIG_DIR,

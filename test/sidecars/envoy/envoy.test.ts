@@ -1144,5 +1144,21 @@ describe('EnvoySidecar', () => {
       // THEN
       expect(() => synth(chart)).toThrow('[GRACE_PERIOD_TOO_SHORT] workload \'test/web\': terminationGracePeriodSeconds is limited to 31s, but the pod needs 32s (app 30s + envoy 2s).');
     });
+
+    test('NATIVE Envoy\'s drain hook runs in parallel with the app: it counts only past the app\'s own stop', () => {
+      // GIVEN native Envoy (drain hook, read timeout 2 s) on an app that stops in 30 s, and on one that stops in 1 s
+      const chart = newChart();
+      const slow = webDeployment(chart, 'slow');
+      const fast = webDeployment(chart, 'fast');
+      const slowProxy = new EnvoySidecar(chart, 'proxy', { workload: slow, appPort: 8080 });
+      new EnvoySidecar(chart, 'proxy2', { workload: fast, appPort: 8080 });
+      PodSidecars.of(fast).declareAppShutdown(Duration.seconds(1));
+
+      // WHEN the pods are synthesized
+      // THEN nothing is added to 30 s, and the hook's 2 s cover the 1 s app; nothing after the app
+      expect([slowProxy.preStopBudget.toSeconds(), slowProxy.shutdownBudget.toSeconds()]).toEqual([2, 0]);
+      expect(PodSidecars.of(slow).terminationGracePeriod.toSeconds()).toBe(30);
+      expect(PodSidecars.of(fast).terminationGracePeriod.toSeconds()).toBe(2);
+    });
   });
 });

@@ -169,16 +169,15 @@ describe('FluentBitSidecar on a Deployment (seed 000 app-with-logging)', () => {
     });
   });
 
-  test('HTTP probes only (the image has no shell): startup and readiness gate on the HTTP server', () => {
-    expect(fb.startupProbe.httpGet).toEqual({ path: '/api/v1/health', port: 2020, scheme: 'HTTP' });
-    expect(fb.startupProbe.failureThreshold).toEqual(30);
-    expect(fb.startupProbe.periodSeconds).toEqual(1);
+  test('HTTP probes only (the image has no shell); no startup probe: it reads from the head, so it does not hold the app', () => {
+    // THEN Fluent Bit is started first but the next container does not wait for it
+    expect(fb.startupProbe).toBeUndefined();
+    expect(sidecar.gatesStartup).toBe(false);
     expect(fb.readinessProbe.httpGet).toEqual({ path: '/api/v1/uptime', port: 2020, scheme: 'HTTP' });
     expect(fb.livenessProbe.httpGet).toEqual({ path: '/api/v1/uptime', port: 2020, scheme: 'HTTP' });
-    for (const probe of [fb.startupProbe, fb.readinessProbe, fb.livenessProbe]) {
+    for (const probe of [fb.readinessProbe, fb.livenessProbe]) {
       expect(probe.exec).toBeUndefined();
     }
-    expect(sidecar.gatesStartup).toBe(true);
   });
 
   test('a named metrics port 2020 for the PodMonitor', () => {
@@ -291,7 +290,8 @@ describe('options', () => {
     expect(sidecar.shutdownBudget.toSeconds()).toEqual(25);
     expect(spec.terminationGracePeriodSeconds).toEqual(55);
     expect(fb.ports).toEqual([{ containerPort: 2021, name: 'flb-metrics', protocol: 'TCP' }]);
-    expect(fb.startupProbe.httpGet.port).toEqual(2021);
+    // read_from_head off: lines written before Fluent Bit runs would be lost, so it gates the app, every second
+    expect(fb.startupProbe).toEqual({ httpGet: { path: '/api/v1/health', port: 2021, scheme: 'HTTP' }, periodSeconds: 1, timeoutSeconds: 1, failureThreshold: 30 });
     expect(container(spec, 'app').volumeMounts).toEqual([{ name: 'web-logs', mountPath: '/data/logs', readOnly: false }]);
     const volumes = Object.fromEntries(spec.volumes.map((v: any) => [v.name, v]));
     expect(volumes['web-logs'].emptyDir).toEqual({ sizeLimit: '512Mi' });

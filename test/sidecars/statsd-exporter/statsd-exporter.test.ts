@@ -52,7 +52,8 @@ describe('StatsdExporterSidecar', () => {
     ]);
     expect(c.resources).toEqual({ requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '100m', memory: '128Mi' } });
     expect(c.securityContext).toMatchObject({ runAsUser: 65534, runAsGroup: 65534, runAsNonRoot: true, readOnlyRootFilesystem: true });
-    expect(c.startupProbe.httpGet).toEqual({ path: '/-/ready', port: 9102, scheme: 'HTTP' });
+    // UDP, fire and forget: the app does not need the exporter at start, so it does not hold the chain
+    expect(c.startupProbe).toBeUndefined();
     expect(c.readinessProbe.httpGet).toEqual({ path: '/-/ready', port: 9102, scheme: 'HTTP' });
     expect(c.livenessProbe.httpGet).toEqual({ path: '/-/healthy', port: 9102, scheme: 'HTTP' });
     expect(container(spec, 'app').env).toEqual([
@@ -66,7 +67,7 @@ describe('StatsdExporterSidecar', () => {
     expect(exporter.configMap).toBeUndefined();
     expect(exporter.configDigest).toBeUndefined();
     expect(podAnnotations(manifests)[ROLLOUT]).toBeUndefined();
-    expect(exporter.gatesStartup).toBe(true);
+    expect(exporter.gatesStartup).toBe(false);
   });
 
   test('mapping rules render to a mapping-config ConfigMap', () => {

@@ -127,6 +127,8 @@ describe('native (default)', () => {
     expect(agent.command).toEqual(['vault']);
     expect(agent.args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
     expect(agent.startupProbe.exec.command).toEqual(['sh', '-c', 'test -s /vault/secrets/db-creds && test -s /vault/secrets/api-key']);
+    // The app waits for it: probed every second, for up to 5 minutes
+    expect([agent.startupProbe.periodSeconds, agent.startupProbe.timeoutSeconds, agent.startupProbe.failureThreshold]).toEqual([1, 1, 300]);
     expect(agent.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
     expect(agent.securityContext).toMatchObject({
       runAsUser: 100,
