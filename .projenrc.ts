@@ -50,7 +50,10 @@ const project = new cdk8s.ConstructLibraryCdk8s({
   ],
   keywords: ['cdk8s', 'kubernetes', 'sidecar', 'cdk8s-plus', 'native-sidecar'],
   github: false,
-  release: false,
+  // Release: `npx projen release` bumps the version from the commits and builds the npm package
+  // into dist-package/js/ (publishing it is then one `npm publish`).
+  release: true,
+  releaseToNpm: true,
   depsUpgrade: false,
   // `dist/` is where `cdk8s synth` writes the example app's manifests.
   artifactsDirectory: 'dist-package',
