@@ -1,5 +1,7 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { SidecarSpec } from '../src/core/sidecar';
+import { NamedSidecarProps, SpecContext, specContext } from '../src/core/spec';
 
 /**
  * Test helpers: synthesize a chart and validate every object against the upstream
@@ -98,4 +100,16 @@ export function webDeployment(chart: Chart, id = 'web'): kplus.Deployment {
   return new kplus.Deployment(chart, id, {
     containers: [{ name: 'app', image: 'myapp:v1.0.0', portNumber: 8080 }],
   });
+}
+
+/**
+ * A named sidecar's spec, computed the way the sidecar computes it, and proof that the
+ * spec function is pure: no construct is created.
+ */
+export function pureSpec<P extends NamedSidecarProps>(chart: Chart, props: P, name: string,
+  spec: (props: P, context: SpecContext) => SidecarSpec): SidecarSpec {
+  const before = chart.node.findAll().length;
+  const result = spec(props, specContext(chart, props, name));
+  expect(chart.node.findAll().length).toBe(before);
+  return result;
 }

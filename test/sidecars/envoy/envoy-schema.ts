@@ -176,8 +176,8 @@ function scalar(type: string, value: unknown, at: string, errors: string[]): unk
   return undefined;
 }
 
-function rulesOf(obj: { parsedOptions?: any[] | null }, option = '(validate.rules)'): any {
-  for (const o of obj.parsedOptions ?? []) if (o && o[option] !== undefined) return o[option];
+function rulesOf(obj: { parsedOptions?: unknown }, option = '(validate.rules)'): any {
+  for (const o of (obj.parsedOptions as any[] | null | undefined) ?? []) if (o && o[option] !== undefined) return o[option];
   return undefined;
 }
 
@@ -278,7 +278,7 @@ function validateField(field: protobuf.Field, value: any, at: string, ctx: Conte
     if (rules?.map?.min_pairs !== undefined && entries.length < Number(rules.map.min_pairs)) ctx.errors.push(`${at}: at least ${rules.map.min_pairs} entries`);
     for (const [k, v] of entries) {
       validateValue(field, field.type, v, `${at}.${k}`, ctx, rules?.map?.values);
-      if (rules?.map?.keys) validateScalarRules(rules.map.keys, (field as protobuf.MapField).keyType, k, `${at} key '${k}'`, ctx.errors);
+      if (rules?.map?.keys) validateScalarRules(rules.map.keys, (field as unknown as protobuf.MapField).keyType, k, `${at} key '${k}'`, ctx.errors);
     }
     return;
   }
