@@ -83,6 +83,10 @@ project.package.file.addOverride('jest.testMatch', ['<rootDir>/test/**/*.test.ts
 // would otherwise count as obsolete (and `-u` would delete them).
 project.package.file.addOverride('jest.roots', ['<rootDir>/test']);
 
+// `npm test` compiles first: the package test reads what `npm pack` would ship, so the
+// README's second set-up command passes on a fresh clone.
+project.testTask.prependSpawn(project.compileTask);
+
 // examples/ and bench/ are type-checked and linted like the tests.
 for (const dir of ['examples', 'bench']) {
   new JsonFile(project, `${dir}/tsconfig.json`, {
