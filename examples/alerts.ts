@@ -6,7 +6,7 @@ import {
 } from '../src';
 
 /**
- * Seed 000's "Prometheus 监控规则", fixed: alerts for a shop's sidecars that fire
+ * Alerts for a shop's sidecars that fire
  * on the real metrics, and the PodMonitor that scrapes them.
  *
  * The web Deployment has Fluent Bit, Vault Agent and Envoy, a config reloader and a

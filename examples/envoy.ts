@@ -4,9 +4,8 @@ import { Construct } from 'constructs';
 import { EnvoySidecar } from '../src';
 
 /**
- * Seed 000's "Envoy sidecar, injected by hand" (envoy-sidecar-manual.yaml), built
- * with EnvoySidecar: the app-with-envoy Deployment gets a native Envoy sidecar
- * whose bootstrap (admin, inbound 15006 to the app, outbound 15001 to
+ * Envoy next to the app, built with EnvoySidecar: the app-with-envoy Deployment gets
+ * a native Envoy sidecar whose bootstrap (admin, inbound 15006 to the app, outbound 15001 to
  * external-service and, by default, to any other host, stats 15090) is generated,
  * and a Service that sends traffic in through the inbound listener.
  */

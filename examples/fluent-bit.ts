@@ -4,11 +4,11 @@ import { Construct } from 'constructs';
 import { FluentBitMultilineParser, FluentBitOutput, FluentBitSidecar } from '../src';
 
 /**
- * Seed 000's `app-with-logging`: the app writes JSON log files to /var/log/app, and a
+ * `app-with-logging`: the app writes JSON log files to /var/log/app, and a
  * native Fluent Bit sidecar tails them, parses the JSON, adds cluster, namespace, pod
  * and node, and ships them to the Fluentd aggregator (and to its own stdout).
  *
- * Against the seed's YAML: the image is pinned, the config is generated (Fluent
+ * Compared with a hand-written log sidecar: the image is pinned, the config is generated (Fluent
  * Bit's YAML format) and validated, the tail database and a filesystem buffer
  * live on the sidecar's own state volume instead of over /var/log, Java stack
  * traces are one record, the container runs non-root with a read-only root

@@ -4,7 +4,8 @@ import { Construct } from 'constructs';
 import { Sidecar, SidecarProfile } from '../src';
 
 /**
- * Seed 002's "Job that never completes", fixed.
+ * A Job with a helper container that would keep it from ever completing, fixed with a
+ * native sidecar.
  *
  * The Job's main container does five tasks and exits; the helper container loops
  * forever. As an ordinary container (SidecarMode.LEGACY) the helper would keep the

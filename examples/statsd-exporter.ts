@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { StatsdExporterSidecar, StatsdMatchType, StatsdMetricType, StatsdObserverType } from '../src';
 
 /**
- * App metrics over StatsD (seed 000's exporter sidecar): the app sends to
+ * App metrics over StatsD: the app sends to
  * `$STATSD_HOST:$STATSD_PORT`, Prometheus scrapes `statsd-metrics` (9102).
  */
 export class StatsdExporterChart extends Chart {

@@ -4,14 +4,14 @@ import { Construct } from 'constructs';
 import { VaultAgentInjector, VaultAgentSidecar, VaultSecret } from '../src';
 
 /**
- * Seed 000's Vault Agent scenario: `myapp` reads database credentials and an API
+ * Vault Agent: `myapp` reads database credentials and an API
  * key that Vault Agent renders to /vault/secrets before the app starts.
  *
- * `app-with-vault` is the seed's manual native sidecar, generated: one native
+ * `app-with-vault`: one native
  * Vault Agent container renders both secrets before the app starts and keeps them
  * fresh; the agent logs in with a projected service-account token only it mounts.
  *
- * `app-with-vault-injector` is the seed's annotation variant, for clusters that
+ * `app-with-vault-injector`: the annotation variant, for clusters that
  * run the vault-k8s injector: the same secrets as annotations, no containers.
  */
 export class VaultAgentChart extends Chart {
