@@ -1,8 +1,8 @@
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
-  CloudSqlProxySidecar, EnvoySidecar, FluentBitSidecar, OpenTelemetryCollectorSidecar, ReloaderSidecar, Sidecar, SidecarAlerts,
-  SidecarAlertsProps, SidecarMode, SidecarProfile, GitSyncSidecar, StatsdExporterSidecar, VaultAgentSidecar,
+  AlertPack, CloudSqlProxySidecar, EnvoySidecar, FluentBitSidecar, GitSyncSidecar, OpenTelemetryCollectorSidecar, ReloaderSidecar, Sidecar,
+  SidecarAlerts, SidecarAlertsProps, SidecarImages, SidecarMode, SidecarProfile, StatsdExporterSidecar, VaultAgentSidecar,
 } from '../../src';
 
 /**
@@ -20,70 +20,8 @@ export function alertsFixture(props: SidecarAlertsProps = { labels: { release: '
   // Created before the sidecars: SidecarAlerts collects them at synth.
   new SidecarAlerts(chart, 'alerts', props);
 
-  fluentBit(chart, 'logs', web);
-  fluentBit(chart, 'job-logs', batch);
-  new Sidecar(chart, 'proxy', {
-    workload: web,
-    name: 'envoy',
-    image: 'envoyproxy/envoy:v1.33.2',
-    alertPack: EnvoySidecar.ALERT_PACK,
-    profile: SidecarProfile.PROXY,
-    ports: [{ name: 'envoy-stats', number: 15090 }],
-    metrics: { portName: 'envoy-stats', path: '/stats/prometheus' },
-  });
-  new Sidecar(chart, 'secrets', {
-    workload: web,
-    name: 'vault-agent',
-    image: 'hashicorp/vault:1.19.0',
-    alertPack: VaultAgentSidecar.ALERT_PACK,
-    profile: SidecarProfile.SECRET_INJECTION,
-    ports: [{ name: 'agent-listener', number: 8100 }],
-    metrics: { portName: 'agent-listener', path: '/agent/v1/metrics?format=prometheus' },
-  });
-  new Sidecar(chart, 'reloader', {
-    workload: web,
-    name: 'config-reloader',
-    image: 'ghcr.io/jimmidyson/configmap-reload:v0.14.0',
-    alertPack: ReloaderSidecar.ALERT_PACK,
-    profile: SidecarProfile.CONFIG_RELOAD,
-    ports: [{ name: 'reload-metrics', number: 9533 }],
-    metrics: { portName: 'reload-metrics', path: '/metrics' },
-  });
-  new Sidecar(chart, 'statsd', {
-    workload: web,
-    name: 'statsd-exporter',
-    image: 'prom/statsd-exporter:v0.28.0',
-    alertPack: StatsdExporterSidecar.ALERT_PACK,
-    profile: SidecarProfile.METRICS_EXPORTER,
-    ports: [{ name: 'statsd-metrics', number: 9102 }],
-    metrics: { portName: 'statsd-metrics', path: '/metrics' },
-  });
-  new Sidecar(chart, 'cloudsql', {
-    workload: web,
-    name: 'cloud-sql-proxy',
-    image: 'gcr.io/cloud-sql-connectors/cloud-sql-proxy:2.25.3',
-    alertPack: CloudSqlProxySidecar.ALERT_PACK,
-    profile: SidecarProfile.PROXY,
-    ports: [{ name: 'cloudsql-http', number: 9801 }],
-    metrics: { portName: 'cloudsql-http', path: '/metrics' },
-  });
-  new Sidecar(chart, 'content', {
-    workload: web,
-    name: 'git-sync',
-    image: 'registry.k8s.io/git-sync/git-sync:v4.7.1',
-    alertPack: GitSyncSidecar.ALERT_PACK,
-    ports: [{ name: 'git-sync', number: 9422 }],
-    metrics: { portName: 'git-sync', path: '/metrics' },
-  });
-  new Sidecar(chart, 'telemetry', {
-    workload: web,
-    name: 'otel-collector',
-    image: 'otel/opentelemetry-collector:0.159.0',
-    alertPack: OpenTelemetryCollectorSidecar.ALERT_PACK,
-    profile: SidecarProfile.LOG_COLLECTOR,
-    ports: [{ name: 'otel-metrics', number: 8888 }],
-    metrics: { portName: 'otel-metrics', path: '/metrics' },
-  });
+  for (const tool of TOOLS) scraped(chart, tool, web);
+  scraped(chart, { ...FLUENT_BIT, id: 'job-logs' }, batch);
   new Sidecar(chart, 'shipper', {
     workload: legacy,
     name: 'log-shipper',
@@ -93,14 +31,57 @@ export function alertsFixture(props: SidecarAlertsProps = { labels: { release: '
   return chart;
 }
 
-function fluentBit(chart: Chart, id: string, workload: kplus.AbstractPod) {
-  new Sidecar(chart, id, {
+/** A sidecar as a named sidecar declares it to the alerts: container name, pack, metrics port and path. */
+interface Tool {
+  readonly id: string;
+  readonly name: string;
+  readonly image: string;
+  readonly pack: AlertPack;
+  readonly profile?: SidecarProfile;
+  readonly port: string;
+  readonly number: number;
+  readonly path: string;
+}
+
+const FLUENT_BIT: Tool = {
+  id: 'logs', name: 'fluent-bit', image: SidecarImages.FLUENT_BIT, pack: FluentBitSidecar.ALERT_PACK,
+  profile: SidecarProfile.LOG_COLLECTOR, port: 'fluent-bit', number: 2020, path: '/api/v2/metrics/prometheus',
+};
+
+const TOOLS: Tool[] = [
+  FLUENT_BIT,
+  { id: 'proxy', name: 'envoy', image: SidecarImages.ENVOY, pack: EnvoySidecar.ALERT_PACK, profile: SidecarProfile.PROXY, port: 'envoy-stats', number: 15090, path: '/stats/prometheus' },
+  {
+    id: 'secrets', name: 'vault-agent', image: SidecarImages.VAULT, pack: VaultAgentSidecar.ALERT_PACK, profile: SidecarProfile.SECRET_INJECTION,
+    port: 'agent-listener', number: 8100, path: '/agent/v1/metrics?format=prometheus',
+  },
+  {
+    id: 'reloader', name: 'config-reloader', image: SidecarImages.CONFIGMAP_RELOAD, pack: ReloaderSidecar.ALERT_PACK, profile: SidecarProfile.CONFIG_RELOAD,
+    port: 'reload-metrics', number: 9533, path: '/metrics',
+  },
+  {
+    id: 'statsd', name: 'statsd-exporter', image: SidecarImages.STATSD_EXPORTER, pack: StatsdExporterSidecar.ALERT_PACK, profile: SidecarProfile.METRICS_EXPORTER,
+    port: 'statsd-metrics', number: 9102, path: '/metrics',
+  },
+  {
+    id: 'cloudsql', name: 'cloud-sql-proxy', image: SidecarImages.CLOUD_SQL_PROXY, pack: CloudSqlProxySidecar.ALERT_PACK, profile: SidecarProfile.PROXY,
+    port: 'cloudsql-http', number: 9801, path: '/metrics',
+  },
+  { id: 'content', name: 'git-sync', image: SidecarImages.GIT_SYNC, pack: GitSyncSidecar.ALERT_PACK, port: 'git-sync', number: 9422, path: '/metrics' },
+  {
+    id: 'telemetry', name: 'otel-collector', image: SidecarImages.OTEL_COLLECTOR, pack: OpenTelemetryCollectorSidecar.ALERT_PACK, profile: SidecarProfile.LOG_COLLECTOR,
+    port: 'otel-metrics', number: 8888, path: '/metrics',
+  },
+];
+
+function scraped(chart: Chart, tool: Tool, workload: kplus.AbstractPod) {
+  new Sidecar(chart, tool.id, {
     workload,
-    name: 'fluent-bit',
-    image: 'fluent/fluent-bit:3.2.10',
-    alertPack: FluentBitSidecar.ALERT_PACK,
-    profile: SidecarProfile.LOG_COLLECTOR,
-    ports: [{ name: 'fluent-bit', number: 2020 }],
-    metrics: { portName: 'fluent-bit', path: '/api/v2/metrics/prometheus' },
+    name: tool.name,
+    image: tool.image,
+    alertPack: tool.pack,
+    profile: tool.profile,
+    ports: [{ name: tool.port, number: tool.number }],
+    metrics: { portName: tool.port, path: tool.path },
   });
 }
