@@ -22,6 +22,19 @@ export function isDnsLabel(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && name.length <= 63 && DNS_LABEL.test(name);
 }
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** True when `address` is a dotted-quad IPv4 address. */
+export function isIPv4(address: string): boolean {
+  return typeof address === 'string' && IPV4.test(address);
+}
+
+/** True when `name` is a DNS name: DNS labels joined by dots (any case), at most 253 characters, not all digits. */
+export function isDnsName(name: string): boolean {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 253 || /^\d+(\.\d+)*$/.test(name)) return false;
+  return name.split('.').every(label => isDnsLabel(label.toLowerCase()));
+}
+
 /** True when `name` is a valid DNS-1123 subdomain (ConfigMap and Secret names). */
 export function isDnsSubdomain(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && name.length <= 253 && DNS_SUBDOMAIN.test(name);

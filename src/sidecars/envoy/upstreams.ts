@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { MAX_DURATION_SECONDS, Protocol, RESERVED_CLUSTERS, ResolvedTls, ResolvedUpstream, SYSTEM_CA_FILE } from './bootstrap';
 import { EnvoyCaBundle, EnvoyDnsFamily, EnvoyDnsType, EnvoyProtocol, EnvoyUpstream, EnvoyUpstreamTls } from './sidecar';
-import { isDnsLabel, isPortNumber } from '../../core/checks';
+import { isDnsName, isIPv4, isPortNumber } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
 
@@ -12,7 +12,6 @@ import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
  */
 
 const CLUSTER_NAME = /^[a-z0-9]([a-z0-9_-]{0,58}[a-z0-9])?$/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const CONFIG_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const CODE = 'ENVOY_UPSTREAM_INVALID';
 const TLS_CODE = 'ENVOY_TLS_INVALID';
@@ -30,10 +29,7 @@ const DEFAULT_RETRY_ON = ['connect-failure', 'refused-stream', 'unavailable', 'c
 
 /** True when `host` is an IPv4 address or a DNS name (a trailing dot, which skips the search list, is allowed). */
 export function isHost(host: string): boolean {
-  if (IPV4.test(host)) return true;
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  if (name.length === 0 || name.length > 253 || /^\d+(\.\d+)*$/.test(name)) return false;
-  return name.split('.').every(label => isDnsLabel(label.toLowerCase()));
+  return isIPv4(host) || isDnsName(host.endsWith('.') ? host.slice(0, -1) : host);
 }
 
 /** True when `domain` is a host, `host:port` or `*.suffix` (Envoy's virtual host domains). */
@@ -80,9 +76,9 @@ export function resolveUpstreams(
     }
     const hostName = u.host.replace(/\.$/, '');
     if (!isPortNumber(u.port)) problem(`upstream '${u.name}': port ${u.port} is not a valid port number`, 'pass an integer from 1 to 65535');
-    const type = u.dnsType ?? (IPV4.test(u.host) ? EnvoyDnsType.STATIC : EnvoyDnsType.STRICT_DNS);
+    const type = u.dnsType ?? (isIPv4(u.host) ? EnvoyDnsType.STATIC : EnvoyDnsType.STRICT_DNS);
     if (!Object.values(EnvoyDnsType).includes(type)) problem(`upstream '${u.name}': '${type}' is not a DNS type`, 'pass an EnvoyDnsType');
-    if (type === EnvoyDnsType.STATIC && !IPV4.test(u.host)) {
+    if (type === EnvoyDnsType.STATIC && !isIPv4(u.host)) {
       problem(`upstream '${u.name}': a STATIC upstream needs an IPv4 address, not '${u.host}'`, 'use EnvoyDnsType.STRICT_DNS or LOGICAL_DNS for a DNS name');
     }
     const dnsFamily = u.dnsFamily ?? EnvoyDnsFamily.V4_PREFERRED;
@@ -191,9 +187,9 @@ function resolveTls(
   u: EnvoyUpstream, t: EnvoyUpstreamTls, hostName: string, fail: Fail, index: number, prefix: string, volumes: SidecarVolume[],
 ): ResolvedTls {
   const problem = (p: string, fix: string): never => fail(TLS_CODE, p, fix);
-  const ip = IPV4.test(hostName);
+  const ip = isIPv4(hostName);
   const sni = t.sni ?? (ip ? undefined : hostName);
-  if (sni !== undefined && (typeof sni !== 'string' || IPV4.test(sni) || !isHost(sni) || sni.endsWith('.'))) {
+  if (sni !== undefined && (typeof sni !== 'string' || isIPv4(sni) || !isHost(sni) || sni.endsWith('.'))) {
     problem(`upstream '${u.name}': SNI '${sni}' is not a DNS name`, 'pass the server\'s DNS name, such as \'api.example.com\'');
   }
   const subjectAltNames = t.subjectAltNames ? [...t.subjectAltNames] : [sni ?? hostName];

@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
 import { OtelDebugVerbosity, OtelExporter, OtelSignal } from './exporters';
-import { dnsLabelFrom, isDnsLabel, isPortNumber, shown, wholeSeconds } from '../../core/checks';
+import { dnsLabelFrom, isDnsName, isIPv4, isPortNumber, shown, wholeSeconds } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
 
@@ -83,7 +83,6 @@ const CREDENTIAL_HEADER = /^(proxy-)?authorization$|^cookie$|token|secret|passw|
 /** An attribute key: letters, digits, `.`, `_`, `-`, `/`, starting with a letter. */
 const ATTRIBUTE_KEY = /^[A-Za-z][A-Za-z0-9._\-/]{0,254}$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** A user value as the collector will read it: every `$` doubled, so nothing is expanded. */
 export function literal(value: string): string {
@@ -92,10 +91,8 @@ export function literal(value: string): string {
 
 /** True when `host` is an IPv4 address, a bracketed IPv6 address or a DNS name. */
 function isHost(host: string): boolean {
-  if (IPV4.test(host)) return true;
   if (/^\[[0-9a-fA-F:.]+\]$/.test(host)) return host.includes(':');
-  if (host.length === 0 || host.length > 253 || /^\d+(\.\d+)*$/.test(host)) return false;
-  return host.split('.').every(label => isDnsLabel(label.toLowerCase()));
+  return isIPv4(host) || isDnsName(host);
 }
 
 /** The collector's config, checked. */
