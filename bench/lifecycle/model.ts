@@ -9,9 +9,12 @@
  * - **Syncs and the PLEG** (`pkg/kubelet/pleg/generic.go`, `pod_workers.go`). The
  *   kubelet sees a container change only at a PLEG relist, every `relistPeriod`
  *   (1 s), at a phase unrelated to the pod. A sync triggered by anything waits for a
- *   pod-cache entry newer than the previous sync's start (`podCache.GetNewerThan`,
- *   "adds ~1s of latency"): the first relist after it. The pod's first sync (t = 0)
- *   has no previous sync.
+ *   pod-cache entry newer than the END of the previous sync: in `podWorkerLoop`,
+ *   `status, err = p.podCache.GetNewerThan(uid, lastSyncTime)`, and `lastSyncTime =
+ *   p.clock.Now()` is set after `SyncPod` returns ("adds ~1s of latency"): the first
+ *   relist after that end. Most syncs take no time here; one that runs a postStart
+ *   hook lasts until the hook returns, and one that kills a Job's sidecars until the
+ *   last has exited. The pod's first sync (t = 0) has no previous sync.
  * - **Init containers, one at a time** (`computeInitContainerActions` in
  *   `pkg/kubelet/kuberuntime/kuberuntime_container.go`). A run-once init container:
  *   the next starts at the sync after a relist saw it exit. A restartable one
@@ -19,8 +22,16 @@
  *   relist) and, if it has a startupProbe, once that probe succeeded; without a
  *   startupProbe, Running is enough — the sync that sees it Running starts the next.
  *   The main containers start together, in one sync, once every init container is
- *   done; a postStart hook blocks that sync (`startContainer`) before the next
- *   container of the list.
+ *   done.
+ * - **postStart hooks** (`startContainer`, "Step 4: execute the post start hook"). A
+ *   postStart hook runs synchronously inside the sync that started its container: of
+ *   a main container, it holds the next container of the list; of a restartable init
+ *   container, that sync ends when the hook returns, and the container is seen Running
+ *   at the first relist after that end (the next sync's `GetNewerThan`). So a gate hook
+ *   that returns before that relist costs nothing beyond the relist any sidecar costs,
+ *   where a startupProbe costs its period tick and one relist more. Its duration is
+ *   the tool table's `postStart` (a failing hook, which kills the container, is not
+ *   modelled).
  * - **Probes** (`pkg/kubelet/prober/worker.go`, `kubelet.go`). Each probe worker is
  *   created when the pod is added (t = 0) and probes at once, then on a ticker of
  *   `periodSeconds` anchored there; it probes only a container that the pod status
@@ -33,14 +44,23 @@
  *   `kuberuntime_termination_order.go`). Every container is handled in parallel from
  *   t = 0; each runs its preStop hook first (all at once, sidecars' too). A main
  *   container then gets SIGTERM. A restartable init container (sidecar) then waits
- *   for its turn: every main container and every later sidecar has exited. SIGTERM
- *   comes with what is left of the one grace period, never less than 2 s
- *   (`minimumGracePeriodInSeconds`); a container still running at that timeout is
- *   killed. The pod is gone when its last container has exited.
+ *   for its turn: every main container and every later sidecar has exited
+ *   (`newTerminationOrdering`: each sidecar waits on the main containers' channels and
+ *   the next sidecar's). SIGTERM comes with what is left of the one grace period, never
+ *   less than 2 s (`minimumGracePeriodInSeconds`); a container still running at that
+ *   timeout is killed. The pod is gone when its last container has exited.
+ * - **A preStop that stops the tool** (the tool table's `preStopStops`, with a preStop
+ *   in the spec): the hook sends the tool SIGTERM and returns; the tool exits `stop`
+ *   after the hook, without waiting for its turn. When its turn comes, `StopContainer`
+ *   finds it exited and returns at once: the sidecars before it wait only for
+ *   max(its turn, its own exit). (A sidecar not running when the deletion starts is
+ *   pre-closed in `newTerminationOrdering`.) Restarting such a sidecar during the
+ *   termination (KEP-4438, alpha, off by default, not merged upstream at the time of
+ *   writing) is not modelled.
  * - **Jobs** (`computePodActions`, `getPhase`). Once every main container has exited
  *   (seen at a relist), that sync kills the sidecars as above (preStop, reverse
- *   order); the phase becomes Succeeded at the sync after a relist saw the last one
- *   exit. A regular container that never exits (a classic sidecar) keeps the pod
+ *   order) and lasts until the last one has exited; the phase becomes Succeeded at the
+ *   next sync, after the first relist past that end. A regular container that never exits (a classic sidecar) keeps the pod
  *   Running: the Job never completes.
  *
  * Not modelled: image pulls, volume set-up and sandbox creation (the same with or
@@ -85,8 +105,14 @@ export interface ToolTimes {
   readonly stop: number;
   /** How long its preStop hook runs, if it has one. */
   readonly preStop?: number;
-  /** How long its postStart hook blocks, if it has one. */
+  /** How long its postStart hook blocks, if it has one (a gate hook: until the tool is ready, plus half its poll period on average). */
   readonly postStart?: number;
+  /**
+   * Whether its preStop hook stops the tool (a NATIVE sidecar's `stopWithAppCommand`:
+   * SIGTERM to PID 1, then the hook returns): it then exits `stop` after the hook ends,
+   * in parallel with the app, and the termination order passes it at once.
+   */
+  readonly preStopStops?: boolean;
   /** Whether, as a main container, it ever exits by itself (a Job's main container does; a classic sidecar does not). */
   readonly runsForever?: boolean;
 }
@@ -114,6 +140,10 @@ export const MIN_GRACE_SECONDS = 2;
 export interface ContainerEvents {
   readonly name: string;
   readonly started?: number;
+  /** A restartable init container: when its start sync ended (its postStart hook returned). */
+  readonly startSyncEnd?: number;
+  /** A restartable init container: the relist that saw it Running (after its start sync's end). */
+  readonly seenRunning?: number;
   readonly preStopDone?: number;
   readonly sigterm?: number;
   readonly exited?: number;
@@ -173,19 +203,23 @@ export function simulateStart(spec: PodSpecJson, tools: ToolTable, params: Kubel
   const clock = new Clock(params);
   const execCost = params.execProbeSeconds ?? 0.05;
   const events: ContainerEvents[] = [];
-  // The sync in progress: its start time; each sync's successor waits for a relist after it.
+  // The sync in progress: its start time; each sync's successor waits for a relist after its end.
   let sync = 0;
   for (const c of spec.initContainers ?? []) {
     const t = times(tools, c.name);
     const started = sync;
-    events.push({ name: c.name, started });
     if (!isSidecar(c)) {
+      events.push({ name: c.name, started });
       // Runs to completion; a relist sees it exit; that sync starts the next.
       sync = clock.relistAfter(Math.max(started + t.ready, sync));
       continue;
     }
-    // A relist sees it Running; that sync records it in the status (the probe worker may now probe).
-    const seenRunning = clock.relistAfter(started);
+    // A postStart hook blocks the sync that started it; the next sync waits for a cache entry
+    // newer than that sync's end: a relist sees it Running, and that sync records it in the
+    // status (the probe worker may now probe).
+    const startSyncEnd = c.lifecycle?.postStart !== undefined ? round(started + (t.postStart ?? 0)) : started;
+    const seenRunning = clock.relistAfter(startSyncEnd);
+    events.push({ name: c.name, started, startSyncEnd, seenRunning });
     const probe = c.startupProbe;
     if (probe === undefined) {
       sync = seenRunning;
@@ -195,7 +229,8 @@ export function simulateStart(spec: PodSpecJson, tools: ToolTable, params: Kubel
     const cost = probe.exec !== undefined ? execCost : 0;
     const earliest = Math.max(started + t.ready, seenRunning, started + (probe.initialDelaySeconds ?? 0));
     const success = round(probeTickAtOrAfter(earliest, period) + cost);
-    // The result change triggers a sync, which waits for a cache entry newer than the last sync (seenRunning).
+    // The result change triggers a sync, which waits for a cache entry newer than the end of the
+    // last sync (the one at seenRunning, which started nothing and ended at once).
     sync = Math.max(success, clock.relistAfter(seenRunning));
   }
   // The main containers start in one sync, in list order; a postStart hook blocks the next one.
@@ -240,6 +275,14 @@ function terminate(spec: PodSpecJson, tools: ToolTable, t0: number, mainExited: 
   const sidecarEvents: ContainerEvents[] = [];
   for (const c of [...sidecars].reverse()) {
     const preStopDone = preStopEnd(c);
+    if (c.lifecycle?.preStop !== undefined && times(tools, c.name).preStopStops === true) {
+      // Its own hook stopped it: it exits `stop` after the hook (or when the kubelet's SIGTERM
+      // at its turn times out, if that comes first); at its turn an exited container passes at once.
+      const exited = Math.min(round(preStopDone + times(tools, c.name).stop), stopAt(c, Math.max(preStopDone, turn)));
+      sidecarEvents.unshift({ name: c.name, preStopDone, sigterm: preStopDone, exited });
+      turn = Math.max(turn, exited);
+      continue;
+    }
     const sigterm = Math.max(preStopDone, turn);
     const exited = stopAt(c, sigterm);
     sidecarEvents.unshift({ name: c.name, preStopDone, sigterm, exited });

@@ -63,6 +63,38 @@ describe('lifecycle model: start', () => {
     expect(simulateStart(once, tools, PHASE).appStart).toBe(1.5);
   });
 
+  test('a sidecar\'s postStart hook ends the sync that started it; it is seen Running at the first relist after that end', () => {
+    // GIVEN sidecar a whose gate hook returns 1.2 s after its start (past the relist at 0.5), then b without a hook
+    const tools: ToolTable = { a: { ready: 1.15, stop: 0, postStart: 1.2 }, b: { ready: 0, stop: 0 } };
+    const pod: PodSpecJson = { initContainers: [sidecar('a', { lifecycle: { postStart: { exec: { command: ['wait'] } } } }), sidecar('b')], containers: [{ name: 'app' }] };
+
+    // WHEN the pod starts
+    const result = simulateStart(pod, tools, PHASE);
+
+    // THEN a's start sync lasts until 1.2; the relist at 0.5 happened during it and does not count
+    // (the next sync wants a cache entry newer than the end of the last one): the relist at 1.5
+    // sees a Running and that sync starts b; the relist at 2.5 sees b, and the app starts
+    const byName = Object.fromEntries(result.containers.map(c => [c.name, c]));
+    expect([byName.a.started, byName.a.startSyncEnd, byName.a.seenRunning]).toEqual([0, 1.2, 1.5]);
+    expect([byName.b.started, byName.b.startSyncEnd, byName.b.seenRunning]).toEqual([1.5, 1.5, 2.5]);
+    expect(result.appStart).toBe(2.5);
+  });
+
+  test('a gate hook that returns before the next relist costs only that relist; a startup probe costs a tick and a relist more', () => {
+    // GIVEN a tool ready 0.4 s after its start, gated by a hook that returns at 0.45 (0.1 s polls), or by a 1 s startup probe
+    const tools: ToolTable = { a: { ready: 0.4, stop: 0, postStart: 0.45 } };
+    const hooked: PodSpecJson = { initContainers: [sidecar('a', { lifecycle: { postStart: { exec: { command: ['wait'] } } } })], containers: [{ name: 'app' }] };
+    const probed: PodSpecJson = { initContainers: [sidecar('a', { startupProbe: httpProbe(1) })], containers: [{ name: 'app' }] };
+    const plain: PodSpecJson = { initContainers: [sidecar('a')], containers: [{ name: 'app' }] };
+
+    // WHEN each pod starts
+    // THEN the hooked one starts the app at the relist at 0.5, like a sidecar with no gate at all;
+    // the probed one at 1.5 (seen Running at 0.5, the probe passes at 1, the sync waits for the relist at 1.5)
+    expect(simulateStart(hooked, tools, PHASE).appStart).toBe(0.5);
+    expect(simulateStart(plain, tools, PHASE).appStart).toBe(0.5);
+    expect(simulateStart(probed, tools, PHASE).appStart).toBe(1.5);
+  });
+
   test('a postStart hook blocks the main containers after it', () => {
     // GIVEN a legacy sidecar first in the list whose postStart hook blocks 2 s
     const tools: ToolTable = { legacy: { ready: 0, stop: 0, postStart: 2 } };
@@ -108,6 +140,60 @@ describe('lifecycle model: deletion', () => {
     // WHEN the pod is deleted
     // THEN web exits at 11, the sidecar at 11.5
     expect(simulateDelete(pod, tools).done).toBe(11.5);
+  });
+});
+
+describe('lifecycle model: a preStop that stops the tool', () => {
+  const stops = (name: string) => sidecar(name, { lifecycle: preStop });
+
+  test('the sidecar exits after its own hook, and the termination order passes it at once', () => {
+    // GIVEN s1 (stops 1 s after SIGTERM) and s2 after it, whose preStop stops it (0.5 s), and the app (3 s)
+    const tools: ToolTable = { s1: { ready: 0, stop: 1 }, s2: { ready: 0, stop: 0.5, preStopStops: true } };
+    const pod: PodSpecJson = { initContainers: [sidecar('s1'), stops('s2')], containers: [{ name: 'app' }], terminationGracePeriodSeconds: 30 };
+
+    // WHEN the pod is deleted
+    const result = simulateDelete(pod, tools);
+
+    // THEN s2 exits at 0.5, in parallel with the app; s1's turn comes when the app exits (3): it exits at 4
+    const byName = Object.fromEntries(result.containers.map(c => [c.name, c]));
+    expect([byName.s2.sigterm, byName.s2.exited]).toEqual([0, 0.5]);
+    expect([byName.s1.sigterm, byName.s1.exited]).toEqual([3, 4]);
+    expect(result.done).toBe(4);
+    // AND without the flag s2 waits for the app (3, exits 3.5) and s1 for s2: 4.5
+    expect(simulateDelete(pod, { ...tools, s2: { ready: 0, stop: 0.5 } }).done).toBe(4.5);
+  });
+
+  test('a tool that stops slower than the app holds the sidecars before it until it has exited', () => {
+    // GIVEN s2 stopping 5 s after its hook, longer than the app's 3 s
+    const tools: ToolTable = { s1: { ready: 0, stop: 1 }, s2: { ready: 0, stop: 5, preStopStops: true } };
+    const pod: PodSpecJson = { initContainers: [sidecar('s1'), stops('s2')], containers: [{ name: 'app' }], terminationGracePeriodSeconds: 30 };
+
+    // WHEN the pod is deleted
+    // THEN s1's turn comes at 5, when s2 has exited: 6
+    expect(simulateDelete(pod, tools).done).toBe(6);
+  });
+
+  test('the flag means nothing without a preStop hook in the spec', () => {
+    // GIVEN the same tool flagged, but its container has no preStop
+    const tools: ToolTable = { s1: { ready: 0, stop: 1 }, s2: { ready: 0, stop: 0.5, preStopStops: true } };
+    const pod: PodSpecJson = { initContainers: [sidecar('s1'), sidecar('s2')], containers: [{ name: 'app' }], terminationGracePeriodSeconds: 30 };
+
+    // WHEN the pod is deleted / THEN the usual order: 3 → 3.5 → 4.5
+    expect(simulateDelete(pod, tools).done).toBe(4.5);
+  });
+
+  test('a Job: the hook runs in the sync that kills the sidecars', () => {
+    // GIVEN a Job pod with s1 (0.3 s) and s2 stopping itself (0.1 s)
+    const tools: ToolTable = { s1: { ready: 0, stop: 0.3 }, s2: { ready: 0, stop: 0.1, preStopStops: true } };
+    const pod: PodSpecJson = { initContainers: [sidecar('s1'), stops('s2')], containers: [{ name: 'app' }] };
+
+    // WHEN the main container exits at 0
+    // THEN the relist at 0.5 sees it; s2 exits at 0.6, s1 (its turn then) at 0.9; the kill sync ends
+    // there and the relist at 1.5 completes the Job
+    const result = simulateJobCompletion(pod, tools, PHASE);
+    const byName = Object.fromEntries(result.containers.map(c => [c.name, c]));
+    expect([byName.s2.exited, byName.s1.sigterm, byName.s1.exited]).toEqual([0.6, 0.6, 0.9]);
+    expect(result.done).toBe(1.5);
   });
 });
 
