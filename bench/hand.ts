@@ -30,12 +30,37 @@ function rolloutHash(files: { [name: string]: string }): string {
 const FLUENT_BIT_HASH = rolloutHash({ 'fluent-bit.yaml': FLUENT_BIT_YAML });
 const VAULT_HASH = rolloutHash(VAULT_DATA);
 const ENVOY_HASH = rolloutHash({ 'envoy.yaml': ENVOY_YAML });
-const VAULT_STARTED = VAULT_SECRETS.map(s => `test -s /vault/secrets/${s.name}`).join(' && ');
+// Vault Agent's startup gate, a blocking postStart hook (BusyBox sh on Alpine): every secret
+// rendered (a non-empty file), polled every 0.1 s, for up to 300 s (3000 rounds).
+const VAULT_STARTED = [
+  'i=0',
+  'while [ "$i" -lt 3000 ]; do',
+  `  if ${VAULT_SECRETS.map(s => `test -s /vault/secrets/${s.name}`).join(' && ')}; then exit 0; fi`,
+  '  sleep 0.1',
+  '  i=$((i + 1))',
+  'done',
+  'echo "vault-agent had not rendered the secrets after 300s" >&2',
+  'exit 1',
+].join('\n');
+// At deletion the agent (PID 1) is stopped in parallel with the app: the app does not need it
+// while it stops (the rendered files stay on the volume).
+const STOP_WITH_APP = ['sh', '-c', 'kill -TERM 1'];
 
 // Envoy's preStop hook (bash, no curl in the image): ask the admin listener for a graceful
 // drain of the inbound listeners and return; as a native sidecar Envoy is stopped after the app.
 const DRAIN_REQUEST = 'POST /drain_listeners?inboundonly&graceful HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n';
 const ENVOY_DRAIN = `( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${DRAIN_REQUEST}' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null || echo "envoy drain request failed" >&2`;
+// Envoy's startup gate, a blocking postStart hook: the admin /ready answers 200, polled every
+// 0.1 s, for up to 60 s of wall time (bash's SECONDS).
+const READY_REQUEST = 'GET /ready HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n';
+const ENVOY_READY = [
+  'while [ "$SECONDS" -lt 60 ]; do',
+  `  if ( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${READY_REQUEST}' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null; then exit 0; fi`,
+  '  sleep 0.1',
+  'done',
+  'echo "envoy was not ready after 60s" >&2',
+  'exit 1',
+].join('\n');
 
 const restricted = (uid: number, gid: number): kplus.ContainerSecurityContextProps => ({
   ensureNonRoot: true,
@@ -145,11 +170,10 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     ports: [{ name: 'vault-metrics', number: 8201 }],
     resources: resources([50, 200], [64, 256]),
     securityContext: restricted(100, 1000),
-    startup: kplus.Probe.fromCommand(['sh', '-c', VAULT_STARTED], {
-      periodSeconds: Duration.seconds(1),
-      timeoutSeconds: Duration.seconds(1),
-      failureThreshold: 300,
-    }),
+    lifecycle: {
+      postStart: kplus.Handler.fromCommand(['sh', '-c', VAULT_STARTED]),
+      preStop: kplus.Handler.fromCommand(STOP_WITH_APP),
+    },
     volumeMounts: [
       { path: '/vault/config', volume: kplus.Volume.fromConfigMap(secrets, 'Config', vaultConfig, { name: 'vault-agent-config' }), readOnly: true },
       { path: '/vault/secrets', volume: vaultSecrets, readOnly: false },
@@ -175,10 +199,12 @@ function pod(chart: Chart, i: number): kplus.Deployment {
     ],
     resources: resources([100, 500], [128, 512]),
     securityContext: restricted(101, 101),
-    startup: httpGet('/ready', 15090, 1, 60),
     readiness: httpGet('/ready', 15090, 5, 2),
     liveness: httpGet('/live', 15090, 10, 3, 2, 10),
-    lifecycle: { preStop: kplus.Handler.fromCommand(['bash', '-c', ENVOY_DRAIN]) },
+    lifecycle: {
+      postStart: kplus.Handler.fromCommand(['bash', '-c', ENVOY_READY]),
+      preStop: kplus.Handler.fromCommand(['bash', '-c', ENVOY_DRAIN]),
+    },
     volumeMounts: [
       { path: '/etc/envoy', volume: kplus.Volume.fromConfigMap(proxy, 'Config', envoyConfig, { name: 'envoy-config' }), readOnly: true },
     ],

@@ -25,8 +25,9 @@ const NONROOT = 65532;
 export enum SidecarMode {
   /**
    * A native sidecar (KEP-753): an init container with `restartPolicy: Always`.
-   * It starts before the app (gated by its startup probe), runs for the pod's whole
-   * life and stops after the app. Needs Kubernetes 1.29+ (1.28 behind the
+   * It starts before the app (gated by its startup probe or startup command), runs for
+   * the pod's whole life and stops after the app (or with it, given a
+   * `stopWithAppCommand`). Needs Kubernetes 1.29+ (1.28 behind the
    * `SidecarContainers` feature gate).
    */
   NATIVE = 'NATIVE',
@@ -306,7 +307,8 @@ export interface SidecarSpec {
   /**
    * What "ready" means for this sidecar. In NATIVE mode it is the startup probe,
    * and the kubelet starts the next container (and the app) only once it passes:
-   * give one only to a sidecar the app needs at start.
+   * give one only to a sidecar the app needs at start. A `startupCommand` replaces it
+   * as the gate in NATIVE mode: it is then not rendered there (LEGACY keeps it).
    *
    * @default - no startup gating
    */
@@ -327,22 +329,44 @@ export interface SidecarSpec {
   readonly liveness?: kplus.Probe;
 
   /**
-   * LEGACY mode's startup gate: a command, present in the image, that blocks until
-   * the sidecar is ready. It runs as a postStart hook, and the kubelet starts the
-   * next container only after it returns.
+   * A command, present in the image, that blocks until the tool is ready, bounded by
+   * the sidecar's startup timeout (it exits non-zero when the tool is not ready in
+   * time). The core renders it as the container's postStart hook, in both modes: the
+   * kubelet runs the hook inside the sync that started the container and starts the
+   * next container (and the app) only after it returned (a failing hook kills the
+   * container, which is restarted). In NATIVE mode it replaces the startup probe as
+   * the gate (`startup` is then not rendered as a startupProbe): the hook costs no
+   * probe period and no extra kubelet relist.
    *
-   * @default - in LEGACY mode the sidecar is first in the list but does not gate the app
+   * @default - the `startup` probe gates in NATIVE mode; in LEGACY mode the sidecar is
+   * first in the list but does not gate the app
    */
-  readonly legacyStartupCommand?: string[];
+  readonly startupCommand?: string[];
 
   /**
    * A hook run before the sidecar is stopped (a drain). The kubelet runs every
    * container's preStop hook at once when the pod is deleted, a native sidecar's too:
    * it must not sleep (it would hold the sidecar's SIGTERM back, and so the deletion).
+   * A spec has either `preStop` or `stopWithAppCommand`, never both.
    *
    * @default - none
    */
   readonly preStop?: kplus.Handler;
+
+  /**
+   * NATIVE only: a command its preStop hook runs at deletion to stop the tool in
+   * parallel with the app's own stop, for a sidecar the app does not need while it
+   * stops; it takes the sidecar out of the kubelet's sequential termination after the
+   * app (a sidecar that has exited by then is passed at once). The command must return
+   * at once and must not die with the container: `['sh', '-c', 'kill -TERM 1']` for a
+   * tool that runs as PID 1 and handles SIGTERM (a signal sent from inside the container
+   * reaches its PID 1 only if PID 1 handles it). Its `shutdownBudget` then runs in
+   * parallel with the app's. Not rendered in LEGACY mode (a LEGACY sidecar stops with
+   * the app anyway). A spec has either `preStop` or `stopWithAppCommand`, never both.
+   *
+   * @default - the sidecar gets its SIGTERM after the app and every later sidecar have exited
+   */
+  readonly stopWithAppCommand?: string[];
 
   /**
    * The longest time the `preStop` hook runs. It runs from the start of the deletion,
@@ -358,7 +382,9 @@ export interface SidecarSpec {
    * gets its SIGTERM after every app container and every sidecar started after it has
    * exited, so the pod's terminationGracePeriodSeconds covers the app (or a longer
    * `preStopBudget`) plus the native sidecars' budgets one after another; LEGACY
-   * sidecars' budgets are added to the app's time.
+   * sidecars' budgets are added to the app's time. A NATIVE sidecar with a
+   * `stopWithAppCommand` stops from the deletion's start: its budget runs in parallel
+   * with the app's stop.
    *
    * @default Duration.seconds(0)
    */
@@ -554,8 +580,14 @@ export class Sidecar extends Construct {
   /** The longest time its preStop hook runs, in parallel with the app's stop. */
   public readonly preStopBudget: Duration;
 
-  /** Whether the sidecar gates the app's start (a startup probe or legacy startup command). */
+  /** Whether the sidecar gates the app's start (a startup probe or a startup command). */
   public readonly gatesStartup: boolean;
+
+  /**
+   * Whether the sidecar stops in parallel with the app at deletion (NATIVE, with a
+   * `stopWithAppCommand`) instead of after it.
+   */
+  public readonly stopsWithApp: boolean;
 
   /** The ConfigMap of the config files, if the sidecar has any. */
   public readonly configMap?: kplus.ConfigMap;
@@ -671,8 +703,18 @@ export class Sidecar extends Construct {
 
     const native = this.placement === SidecarPlacement.NATIVE_SIDECAR;
     const runsOnce = this.placement === SidecarPlacement.INIT_CONTAINER;
-    const legacyStart = this.placement === SidecarPlacement.CONTAINER ? props.legacyStartupCommand : undefined;
-    this.gatesStartup = native ? props.startup !== undefined : legacyStart !== undefined;
+    if (props.preStop !== undefined && props.stopWithAppCommand !== undefined) {
+      fail('PRE_STOP_CONFLICT', '\'preStop\' and \'stopWithAppCommand\' are both set, and a container has one preStop hook',
+        'keep \'stopWithAppCommand\' for a sidecar the app does not need while it stops, or \'preStop\' (a drain) for one it does');
+    }
+    // The startup command is the postStart hook in both modes (a run-once init container has no hooks);
+    // in NATIVE mode it is the gate instead of the startup probe.
+    const startCommand = runsOnce ? undefined : props.startupCommand;
+    this.gatesStartup = native ? props.startup !== undefined || startCommand !== undefined : startCommand !== undefined;
+    // NATIVE only: the preStop hook that stops the tool with the app.
+    const stopWithApp = native ? props.stopWithAppCommand : undefined;
+    this.stopsWithApp = stopWithApp !== undefined;
+    const preStop = stopWithApp !== undefined ? kplus.Handler.fromCommand(stopWithApp) : props.preStop;
 
     const common = {
       image: props.image,
@@ -704,12 +746,12 @@ export class Sidecar extends Construct {
       args: props.args,
       ports: ports.map(p => ({ number: p.number, name: p.name, protocol: p.protocol })),
       // An init container that runs once may have neither probes nor lifecycle hooks.
-      startup: runsOnce ? undefined : props.startup,
+      startup: runsOnce || (native && startCommand !== undefined) ? undefined : props.startup,
       readiness: runsOnce ? undefined : props.readiness,
       liveness: runsOnce ? undefined : props.liveness,
-      lifecycle: runsOnce || (!legacyStart && !props.preStop) ? undefined : {
-        postStart: legacyStart ? kplus.Handler.fromCommand(legacyStart) : undefined,
-        preStop: props.preStop,
+      lifecycle: runsOnce || (!startCommand && !preStop) ? undefined : {
+        postStart: startCommand ? kplus.Handler.fromCommand(startCommand) : undefined,
+        preStop,
       },
       restartPolicy: native ? kplus.ContainerRestartPolicy.ALWAYS : undefined,
     };

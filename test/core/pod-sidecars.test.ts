@@ -83,7 +83,7 @@ describe('every workload kind', () => {
     const w = make(chart);
 
     // WHEN
-    add(chart, w, 'proxy', SidecarProfile.PROXY, { legacyStartupCommand: ['wait-ready'] });
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { startupCommand: ['wait-ready'] });
     add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR);
 
     // THEN
@@ -265,6 +265,44 @@ describe('termination grace period', () => {
     expect(() => Testing.synth(chart)).toThrow(
       "[GRACE_PERIOD_TOO_SHORT] workload 'test/web': terminationGracePeriodSeconds is limited to 50s, but the pod needs 58s (app 30s + proxy 15s + sync 5s + logs 5s + stats 3s).",
     );
+  });
+
+  test('a native sidecar that stops with the app adds nothing after it: its budget runs in parallel with the app\'s', () => {
+    // GIVEN the app's 30s, a log shipper flushing 5s after the app, and an exporter that stops
+    // with the app (its preStop sends it SIGTERM at the deletion's start) within 10s
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR, { shutdownBudget: Duration.seconds(5) });
+    const stats = add(chart, w, 'stats', SidecarProfile.METRICS_EXPORTER, { shutdownBudget: Duration.seconds(10), stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'] });
+
+    // WHEN the pod is synthesized
+    // THEN its 10s hide under the app's 30s: 30 + 5, not 30 + 10 + 5
+    expect(stats.stopsWithApp).toBe(true);
+    expect(PodSidecars.of(w).terminationGracePeriod.toSeconds()).toBe(35);
+    expect(podSpec(find(synth(chart), 'Deployment')).terminationGracePeriodSeconds).toBe(35);
+  });
+
+  test('a stop-with-app budget longer than the app sets the first term, and the error says so', () => {
+    // GIVEN an exporter stopping with the app within 40s, a 5s flush after the app, and a limit of 40s
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR, { shutdownBudget: Duration.seconds(5) });
+    add(chart, w, 'stats', SidecarProfile.METRICS_EXPORTER, { shutdownBudget: Duration.seconds(40), stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'] });
+    PodSidecars.of(w).limitTerminationGracePeriod(Duration.seconds(40));
+
+    // WHEN the pod is synthesized
+    // THEN it needs max(30, 40) + 5 = 45s
+    expect(PodSidecars.of(w).terminationGracePeriod.toSeconds()).toBe(45);
+    expect(() => Testing.synth(chart)).toThrow(
+      "[GRACE_PERIOD_TOO_SHORT] workload 'test/web': terminationGracePeriodSeconds is limited to 40s, but the pod needs 45s (max(app 30s, stats with the app 40s) + logs 5s).",
+    );
+  });
+
+  test('in LEGACY mode a stop-with-app command changes nothing: the budget follows the app\'s time', () => {
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'stats', SidecarProfile.METRICS_EXPORTER, { mode: SidecarMode.LEGACY, shutdownBudget: Duration.seconds(10), stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'] });
+    expect(PodSidecars.of(w).terminationGracePeriod.toSeconds()).toBe(40);
   });
 
   test('preStopBudget needs whole seconds', () => {

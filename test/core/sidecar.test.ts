@@ -316,7 +316,6 @@ describe('probes, hooks and startup gating', () => {
       readiness: probe(),
       liveness: kplus.Probe.fromHttpGet('/server_info', { port: 15000 }),
       preStop: kplus.Handler.fromCommand(['sleep', '5']),
-      legacyStartupCommand: ['wait-for-ready'],
     });
 
     // THEN
@@ -325,14 +324,50 @@ describe('probes, hooks and startup gating', () => {
     expect(c.startupProbe.httpGet).toEqual({ path: '/ready', port: 15000, scheme: 'HTTP' });
     expect(c.readinessProbe.httpGet.path).toBe('/ready');
     expect(c.livenessProbe.httpGet.path).toBe('/server_info');
-    // the legacy startup command is for legacy mode only
     expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['sleep', '5'] } } });
   });
 
-  test('native without a startup probe does not gate the app', () => {
+  test('native: a startup command is the gate, as a blocking postStart hook, and replaces the startup probe', () => {
+    // GIVEN
     const chart = newChart();
     const web = webDeployment(chart);
-    const sidecar = new Sidecar(chart, 'sync', { workload: web, image: IMAGE, legacyStartupCommand: ['true'] });
+
+    // WHEN a sidecar has both a startup probe and a startup command
+    const sidecar = new Sidecar(chart, 'proxy', {
+      workload: web,
+      image: IMAGE,
+      startup: probe(),
+      readiness: probe(),
+      startupCommand: ['wait-for-ready'],
+      preStop: kplus.Handler.fromCommand(['drain']),
+    });
+
+    // THEN the hook gates: no startupProbe is rendered; readiness and the preStop stay
+    const c = container(podSpec(find(synth(chart), 'Deployment')), 'proxy');
+    expect(sidecar.gatesStartup).toBe(true);
+    expect(c.restartPolicy).toBe('Always');
+    expect(c.startupProbe).toBeUndefined();
+    expect(c.readinessProbe.httpGet.path).toBe('/ready');
+    expect(c.lifecycle).toEqual({
+      postStart: { exec: { command: ['wait-for-ready'] } },
+      preStop: { exec: { command: ['drain'] } },
+    });
+  });
+
+  test('native with a startup command and no startup probe gates the app too', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const sidecar = new Sidecar(chart, 'sync', { workload: web, image: IMAGE, startupCommand: ['true'] });
+    expect(sidecar.gatesStartup).toBe(true);
+    const c = container(podSpec(find(synth(chart), 'Deployment')), 'sync');
+    expect(c.lifecycle).toEqual({ postStart: { exec: { command: ['true'] } } });
+    expect(c.startupProbe).toBeUndefined();
+  });
+
+  test('native with neither a startup probe nor a startup command does not gate the app', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const sidecar = new Sidecar(chart, 'sync', { workload: web, image: IMAGE });
     expect(sidecar.gatesStartup).toBe(false);
     expect(container(podSpec(find(synth(chart), 'Deployment')), 'sync').lifecycle).toBeUndefined();
   });
@@ -348,11 +383,11 @@ describe('probes, hooks and startup gating', () => {
       image: IMAGE,
       mode: SidecarMode.LEGACY,
       startup: probe(),
-      legacyStartupCommand: ['pilot-agent', 'wait'],
+      startupCommand: ['pilot-agent', 'wait'],
       preStop: kplus.Handler.fromCommand(['sleep', '5']),
     });
 
-    // THEN
+    // THEN the hook gates; LEGACY keeps the startup probe next to it
     const spec = podSpec(find(synth(chart), 'Deployment'));
     expect(sidecar.gatesStartup).toBe(true);
     expect(containerOrder(spec)).toEqual(['proxy', 'app']);
@@ -360,6 +395,7 @@ describe('probes, hooks and startup gating', () => {
       postStart: { exec: { command: ['pilot-agent', 'wait'] } },
       preStop: { exec: { command: ['sleep', '5'] } },
     });
+    expect(container(spec, 'proxy').startupProbe.httpGet.path).toBe('/ready');
   });
 
   test('legacy without a startup command does not gate the app', () => {
@@ -367,6 +403,51 @@ describe('probes, hooks and startup gating', () => {
     const web = webDeployment(chart);
     const sidecar = new Sidecar(chart, 'proxy', { workload: web, image: IMAGE, mode: SidecarMode.LEGACY, startup: probe() });
     expect(sidecar.gatesStartup).toBe(false);
+  });
+});
+
+describe('stopping with the app', () => {
+  test('native: the stop-with-app command is the preStop hook, and the sidecar stops with the app', () => {
+    // GIVEN
+    const chart = newChart();
+    const web = webDeployment(chart);
+
+    // WHEN
+    const sidecar = new Sidecar(chart, 'stats', { workload: web, image: IMAGE, stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'] });
+
+    // THEN
+    const spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(sidecar.stopsWithApp).toBe(true);
+    expect(sidecar.gatesStartup).toBe(false);
+    expect(container(spec, 'stats').lifecycle).toEqual({ preStop: { exec: { command: ['sh', '-c', 'kill -TERM 1'] } } });
+  });
+
+  test('legacy: an ordinary container stops with the app anyway, and the command is not rendered', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const sidecar = new Sidecar(chart, 'stats', { workload: web, image: IMAGE, mode: SidecarMode.LEGACY, stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'] });
+    expect(sidecar.stopsWithApp).toBe(false);
+    expect(container(podSpec(find(synth(chart), 'Deployment')), 'stats').lifecycle).toBeUndefined();
+  });
+
+  test('run once: no hooks', () => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    const sidecar = new Sidecar(chart, 'prepare', { workload: web, image: IMAGE, runOnce: true, stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'] });
+    expect(sidecar.stopsWithApp).toBe(false);
+    expect(container(podSpec(find(synth(chart), 'Deployment')), 'prepare').lifecycle).toBeUndefined();
+  });
+
+  test.each([SidecarMode.NATIVE, SidecarMode.LEGACY])('%s: a spec with both a preStop and a stop-with-app command is refused', mode => {
+    const chart = newChart();
+    const web = webDeployment(chart);
+    expect(() => new Sidecar(chart, 'stats', {
+      workload: web,
+      image: IMAGE,
+      mode,
+      preStop: kplus.Handler.fromCommand(['drain']),
+      stopWithAppCommand: ['sh', '-c', 'kill -TERM 1'],
+    })).toThrow("[PRE_STOP_CONFLICT] workload 'test/web', sidecar 'stats': 'preStop' and 'stopWithAppCommand' are both set, and a container has one preStop hook. Fix: keep 'stopWithAppCommand' for a sidecar the app does not need while it stops, or 'preStop' (a drain) for one it does.");
   });
 });
 
@@ -384,7 +465,7 @@ describe('run-once forms', () => {
       runOnce: true,
       startup: kplus.Probe.fromCommand(['true']),
       preStop: kplus.Handler.fromCommand(['true']),
-      legacyStartupCommand: ['true'],
+      startupCommand: ['true'],
       shutdownBudget: Duration.seconds(20),
     });
 
@@ -392,6 +473,7 @@ describe('run-once forms', () => {
     const spec = podSpec(find(synth(chart), 'Deployment'));
     expect(once.placement).toBe(SidecarPlacement.INIT_CONTAINER);
     expect(once.gatesStartup).toBe(false);
+    expect(once.stopsWithApp).toBe(false);
     const c = container(spec, 'prepare');
     expect(containerOrder(spec)).toEqual(['init:prepare', 'app']);
     expect(c.restartPolicy).toBeUndefined();

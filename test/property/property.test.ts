@@ -213,7 +213,8 @@ function arbitraries(wild: boolean, hostile?: number) {
     args: opt(fc.array(fc.oneof(confValue, fc.constantFrom(...NASTY)), { maxLength: 3 })),
     startup: fc.boolean(),
     preStop: fc.boolean(),
-    legacyStartupCommand: fc.boolean(),
+    startupCommand: fc.boolean(),
+    stopWithApp: fc.boolean(),
     cpuOverride: opt(bad(
       fc.integer({ min: 1, max: 1000 }).chain(request => fc.record({
         request: fc.constant(request),
@@ -841,7 +842,9 @@ const BUILDERS: { [K in keyof SidecarCases]: (charts: Charts, workload: kplus.Ab
       args: s.args,
       startup: s.startup ? kplus.Probe.fromHttpGet('/ready', { port: 8080 }) : undefined,
       preStop: s.preStop ? kplus.Handler.fromCommand(['sleep', '5']) : undefined,
-      legacyStartupCommand: s.legacyStartupCommand ? ['/bin/wait-ready'] : undefined,
+      startupCommand: s.startupCommand ? ['/bin/wait-ready'] : undefined,
+      // A spec has a preStop or a stop-with-app command, never both (PRE_STOP_CONFLICT, a unit test).
+      stopWithAppCommand: s.stopWithApp && !s.preStop ? ['sh', '-c', 'kill -TERM 1'] : undefined,
       resources: s.cpuOverride === undefined ? undefined : {
         cpu: {
           request: kplus.Cpu.millis(s.cpuOverride.request),

@@ -15,15 +15,21 @@ interface Part {
  * sidecars are main containers, stopped with the app (their budgets run after the app's
  * time; they are summed, as before, although the kubelet runs them in parallel); NATIVE
  * sidecars get SIGTERM after every main container and every later sidecar has exited, one
- * after another, in reverse start order. So:
+ * after another, in reverse start order. A NATIVE sidecar whose preStop stops the tool
+ * (`stopWithAppCommand`) has exited before its turn comes: its turn passes at once
+ * (`killContainer` finds it stopped), and its own stop runs from the deletion's start, in
+ * parallel with the app. So:
  *
- *   total = max(app + sum(LEGACY budgets), every preStop budget) + sum(NATIVE budgets)
+ *   total = max(app + sum(LEGACY budgets), every preStop budget, every stop-with-app budget)
+ *           + sum(other NATIVE budgets)
  */
 export interface ShutdownPlan extends ShutdownNeed {
   /** LEGACY sidecars' budgets: after the app's time. */
   readonly withApp: Part[];
   /** preStop budgets longer than the app's stop (and the LEGACY budgets): they set the first term. */
   readonly preStop: Part[];
+  /** Budgets of NATIVE sidecars that stop in parallel with the app, longer than its stop: they set the first term too. */
+  readonly stopsWithApp: Part[];
 }
 
 /** The plan for `app` seconds of the app's own stop and the pod's sidecars in start order. */
@@ -32,17 +38,20 @@ export function planShutdown(app: number, sidecars: Sidecar[], limit: number | u
   const part = (s: Sidecar, d: 'shutdownBudget' | 'preStopBudget') => ({ name: s.name, seconds: s[d].toSeconds() });
   const positive = (p: Part) => p.seconds > 0;
   const withApp = running.filter(s => s.placement === SidecarPlacement.CONTAINER).map(s => part(s, 'shutdownBudget')).filter(positive);
-  const parts = running.filter(s => s.placement === SidecarPlacement.NATIVE_SIDECAR).map(s => part(s, 'shutdownBudget')).filter(positive);
+  const native = running.filter(s => s.placement === SidecarPlacement.NATIVE_SIDECAR);
+  const parts = native.filter(s => !s.stopsWithApp).map(s => part(s, 'shutdownBudget')).filter(positive);
   const mainsDone = withApp.reduce((sum, p) => sum + p.seconds, app);
   const preStop = running.map(s => part(s, 'preStopBudget')).filter(p => p.seconds > mainsDone);
-  const first = Math.max(mainsDone, ...preStop.map(p => p.seconds));
-  return { app, withApp, preStop, parts, total: parts.reduce((sum, p) => sum + p.seconds, first), limit };
+  const stopsWithApp = native.filter(s => s.stopsWithApp).map(s => part(s, 'shutdownBudget')).filter(p => p.seconds > mainsDone);
+  const first = Math.max(mainsDone, ...preStop.map(p => p.seconds), ...stopsWithApp.map(p => p.seconds));
+  return { app, withApp, preStop, stopsWithApp, parts, total: parts.reduce((sum, p) => sum + p.seconds, first), limit };
 }
 
-/** The plan as a sum: `app 30s + logs 5s`, `max(app 30s, proxy preStop 40s) + logs 5s`. */
+/** The plan as a sum: `app 30s + logs 5s`, `max(app 30s, proxy preStop 40s, sync with the app 45s) + logs 5s`. */
 export function describeShutdown(plan: ShutdownPlan): string {
   const mains = [`app ${plan.app}s`, ...plan.withApp.map(p => `${p.name} ${p.seconds}s`)].join(' + ');
-  const first = plan.preStop.length === 0 ? mains : `max(${[mains, ...plan.preStop.map(p => `${p.name} preStop ${p.seconds}s`)].join(', ')})`;
+  const parallel = [...plan.preStop.map(p => `${p.name} preStop ${p.seconds}s`), ...plan.stopsWithApp.map(p => `${p.name} with the app ${p.seconds}s`)];
+  const first = parallel.length === 0 ? mains : `max(${[mains, ...parallel].join(', ')})`;
   return [first, ...plan.parts.map(p => `${p.name} ${p.seconds}s`)].join(' + ');
 }
 

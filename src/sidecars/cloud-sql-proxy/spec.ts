@@ -8,7 +8,7 @@ import type { CloudSqlProxySidecarProps } from './sidecar';
 import { dnsLabelFrom, shown } from '../../core/checks';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
-import { SidecarSpec } from '../../core/sidecar';
+import { SidecarMode, SidecarSpec } from '../../core/sidecar';
 import { SpecContext } from '../../core/spec';
 import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
 
@@ -243,7 +243,10 @@ export function cloudSqlProxySpec(props: CloudSqlProxySidecarProps, context: Spe
       timeoutSeconds: Duration.seconds(10),
     }),
     // LEGACY: `cloud-sql-proxy wait` polls http://<address>:<port>/startup until it answers 200.
-    legacyStartupCommand: [BINARY, 'wait', '--http-address=127.0.0.1', `--http-port=${metricsPort}`, `--max=${startupSeconds}s`],
+    // NATIVE keeps the startup probe as the gate.
+    startupCommand: context.mode === SidecarMode.LEGACY
+      ? [BINARY, 'wait', '--http-address=127.0.0.1', `--http-port=${metricsPort}`, `--max=${startupSeconds}s`]
+      : undefined,
     // After SIGTERM the proxy accepts new connections for --min-sigterm-delay (cmd/root.go:1255-1260),
     // waits up to --max-sigterm-delay for the open ones to close (internal/proxy/proxy.go:753-767),
     // then stops its HTTP server (up to 1 s: cmd/root.go:1305): the budget covers all three.

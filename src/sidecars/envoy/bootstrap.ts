@@ -442,14 +442,17 @@ function adminRequest(method: string, path: string, adminPort: number): string {
 }
 
 /**
- * LEGACY startup gate: blocks until `/ready` answers 200, for at most
- * `timeoutSeconds` (then fails, and the kubelet restarts the container).
+ * The startup gate (the postStart hook, NATIVE and LEGACY): blocks until `/ready`
+ * answers 200, polling every 0.1 s (GNU coreutils' `sleep` in the Ubuntu image takes
+ * fractions), for at most `timeoutSeconds` of wall time (bash's `SECONDS`; then it
+ * fails, and the kubelet kills and restarts the container). It returns at most 0.1 s
+ * after Envoy is ready, before the kubelet's next relist: the gate costs no probe period.
  */
 export function waitReadyCommand(adminPort: number, timeoutSeconds: number): string[] {
   const script = [
-    `for _ in $(seq 1 ${timeoutSeconds}); do`,
+    `while [ "$SECONDS" -lt ${timeoutSeconds} ]; do`,
     `  if ${adminRequest('GET', '/ready', adminPort)}; then exit 0; fi`,
-    '  sleep 1',
+    '  sleep 0.1',
     'done',
     `echo "envoy was not ready after ${timeoutSeconds}s" >&2`,
     'exit 1',

@@ -527,7 +527,7 @@ export interface EnvoySidecarProps extends SidecarOptions {
 
   /**
    * How long Envoy may take to become ready (`/ready`) before the start counts as
-   * failed, in whole seconds.
+   * failed (the startup hook fails, and the kubelet restarts Envoy), in whole seconds.
    *
    * @default Duration.seconds(60)
    */
@@ -578,8 +578,9 @@ export interface EnvoySidecarProps extends SidecarOptions {
  * Ubuntu with bash but no curl or wget, so the hooks talk to the admin listener
  * through bash's `/dev/tcp`.
  *
- * - Startup: NATIVE mode gates the app with a startup probe on `/ready`; LEGACY
- *   mode puts Envoy first with a postStart hook that waits for `/ready`.
+ * - Startup: a blocking postStart hook polls `/ready` every 0.1 s (for at most
+ *   `startupTimeout`) and gates the app: in NATIVE mode instead of a startup probe; LEGACY
+ *   mode puts Envoy first in the container list.
  * - Shutdown: NATIVE: a preStop hook starts a graceful drain of the inbound listeners
  *   and returns (the kubelet sends Envoy's SIGTERM only after the app has exited);
  *   no shutdown budget. LEGACY: the preStop hook drains, then keeps Envoy up while the

@@ -107,6 +107,7 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail, name, mode }
     metrics: { portName: 'envoy-stats', path: '/stats/prometheus' },
     configFiles: { [BOOTSTRAP_FILE]: bootstrap },
     configDir: CONFIG_DIR,
+    // LEGACY keeps this probe next to the gate hook; NATIVE renders the hook alone (the core).
     startup: kplus.Probe.fromHttpGet('/ready', {
       port: metricsPort,
       periodSeconds: Duration.seconds(1),
@@ -126,7 +127,8 @@ export function envoySpec(props: EnvoySidecarProps, { checks, fail, name, mode }
       failureThreshold: 3,
       timeoutSeconds: Duration.seconds(2),
     }),
-    legacyStartupCommand: waitReadyCommand(adminPort, startupSeconds),
+    // The gate, in both modes: a postStart hook that returns once /ready answers (0.1 s polls).
+    startupCommand: waitReadyCommand(adminPort, startupSeconds),
     preStop,
     // NATIVE: the drain hook returns within 2 s (its read timeout), in parallel with the
     // app's stop, and Envoy exits at once on its SIGTERM after the app: nothing after it.

@@ -9,7 +9,7 @@ import { dnsLabelFrom } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
-import { SidecarSpec } from '../../core/sidecar';
+import { SidecarMode, SidecarSpec } from '../../core/sidecar';
 import { SpecContext } from '../../core/spec';
 import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters } from '../../core/volumes';
 
@@ -49,7 +49,7 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
  * git-sync as a sidecar spec: a native sidecar that keeps the content fresh and
  * gates the app on the first sync, or (on Jobs, or `oneTime`) a `--one-time` init step.
  */
-export function gitSyncSpec(props: GitSyncSidecarProps, { name, checks, fail, runsToCompletion, namespace }: SpecContext): SidecarSpec {
+export function gitSyncSpec(props: GitSyncSidecarProps, { name, mode, checks, fail, runsToCompletion, namespace }: SpecContext): SidecarSpec {
   const repo = checkRepo(props.repo, props.auth, fail);
   const ref = checkRef(props.ref ?? 'HEAD', fail);
   const pinned = COMMIT_HASH.test(ref);
@@ -132,8 +132,9 @@ export function gitSyncSpec(props: GitSyncSidecarProps, { name, checks, fail, ru
     args,
     // `/` is 503 until the first sync (main.go:808-813): the app starts only with the content.
     startup: oneTime ? undefined : probe(startupSeconds, 1),
-    // LEGACY: the same wait as a blocking postStart hook, with the image's bash, seq and curl.
-    legacyStartupCommand: oneTime ? undefined : waitForFirstSync(metricsPort, startupSeconds),
+    // LEGACY: the same wait as a blocking postStart hook, with the image's bash, seq and curl
+    // (NATIVE keeps the startup probe as the gate).
+    startupCommand: oneTime || mode !== SidecarMode.LEGACY ? undefined : waitForFirstSync(metricsPort, startupSeconds),
     readiness: oneTime ? undefined : probe(3, 10),
     liveness: oneTime ? undefined : probe(6, 10),
     // HOME and TMPDIR (Dockerfile.in:154): the private gitconfig (main.go:756), git's credential

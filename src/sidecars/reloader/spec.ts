@@ -83,6 +83,9 @@ export function reloaderSpec(props: ReloaderSidecarProps, { checks, fail, namesp
     ],
     readiness: probe(3),
     liveness: probe(6),
+    // No stopWithAppCommand: the image has no shell to send the signal from (jimmidyson/
+    // configmap-reload Dockerfile at v0.14.0: `gcr.io/distroless/static-debian11:nonroot`, the
+    // binary alone), so the reloader stays in the kubelet's termination order after the app.
     volumes: watchedVolumes(watched),
   };
 }

@@ -90,8 +90,9 @@ export interface StatsdExporterSidecarProps extends SidecarOptions {
  * - Typed mapping rules rendered to `mapping.yaml` in a ConfigMap (id `Resource`),
  *   mounted read-only at `/etc/statsd-exporter` (`--statsd.mapping-config`);
  *   every rule is checked the way the exporter checks it at start.
- * - Gates the app's start on `/-/ready` (no StatsD line is lost to an exporter
- *   not listening yet); liveness on `/-/healthy`.
+ * - Does not gate the app's start (StatsD over UDP is fire and forget); readiness
+ *   on `/-/ready`, liveness on `/-/healthy`. In NATIVE mode it stops in parallel with
+ *   the app at deletion (its preStop sends it SIGTERM).
  * - METRICS_EXPORTER resources (20m/32Mi, limits 100m/128Mi); runs as uid/gid
  *   65534, the image's own user (`USER 65534`); read-only root filesystem.
  *

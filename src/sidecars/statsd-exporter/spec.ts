@@ -17,6 +17,16 @@ const METRICS_PORT_NAME = 'statsd-metrics';
 const STATSD_UID = 65534;
 const CONFIG_DIR = '/etc/statsd-exporter';
 const MAPPING_FILE = 'mapping.yaml';
+/**
+ * NATIVE: stops the exporter at the start of the deletion, in parallel with the app's own
+ * stop (StatsD over UDP in the app's last seconds would not be scraped anyway). The image
+ * (prometheus/statsd_exporter Dockerfile at v0.28.0: `FROM quay.io/prometheus/busybox`,
+ * `ENTRYPOINT [ "/bin/statsd_exporter" ]`, and the sidecar sets only `args`) runs the
+ * exporter itself as PID 1, with BusyBox's `sh` (whose builtin `kill` returns at once,
+ * before the exporter has exited). The exporter handles SIGTERM: main.go:554-560 at v0.28.0
+ * (`signal.Notify(signals, os.Interrupt, syscall.SIGTERM)`, then main returns).
+ */
+const STOP_WITH_APP = ['sh', '-c', 'kill -TERM 1'];
 /** Where the exporter may listen for StatsD: the loopback (the app in the pod) or every interface. */
 const LISTEN_ADDRESSES = ['127.0.0.1', '0.0.0.0', '::1', '::'];
 
@@ -74,6 +84,7 @@ export function statsdExporterSpec(props: StatsdExporterSidecarProps, { checks, 
     // the exporter at start, so it does not hold the next container.
     readiness: probe('/-/ready', 3),
     liveness: probe('/-/healthy', 6),
+    stopWithAppCommand: STOP_WITH_APP,
     appEnvVariables: {
       [hostEnvName]: kplus.EnvValue.fromValue(ipv6 ? '::1' : '127.0.0.1'),
       [portEnvName]: kplus.EnvValue.fromValue(String(statsdPort)),

@@ -263,8 +263,8 @@ export interface VaultAgentSidecarProps extends SidecarOptions, VaultAgentOption
   readonly workload: kplus.AbstractPod;
 
   /**
-   * The Vault image (the agent runs from it; it needs `/bin/sh` and `test` for the
-   * startup probe).
+   * The Vault image (the agent runs from it; it needs `/bin/sh`, `test`, a `sleep` that
+   * takes fractions and `kill` for its hooks, and runs `vault` as PID 1).
    *
    * @default SidecarImages.VAULT
    */
@@ -340,8 +340,9 @@ export interface VaultAgentSidecarProps extends SidecarOptions, VaultAgentOption
  * with its token (`apiProxy`, `VAULT_ADDR`).
  *
  * - NATIVE (default): one native sidecar renders every secret before the app
- *   starts (its startup probe passes once every file exists and is non-empty) and
- *   keeps them fresh for the pod's life.
+ *   starts (its blocking postStart hook returns once every file exists and is
+ *   non-empty) and keeps them fresh for the pod's life; at deletion it stops in
+ *   parallel with the app (its preStop sends it SIGTERM), unless `apiProxy`.
  * - LEGACY: the companion init container `<name>-init` renders once
  *   (`exit_after_auth`), then an ordinary container keeps the secrets fresh, restoring
  *   the first one's leases from a persistent cache instead of fetching them again. On a

@@ -1,4 +1,4 @@
-import { Duration, Size } from 'cdk8s';
+import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { renderAgentConfig } from './agent-config';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
@@ -35,6 +35,19 @@ export const INSECURE_ANNOTATION = 'vault.cdk8s-sidecars.io/insecure-skip-tls-ve
 const METRICS_PORT_NAME = 'vault-metrics';
 // The agent picks the format from `format` or the Accept header; ask explicitly.
 const METRICS_PATH = '/agent/v1/metrics?format=prometheus';
+/** How long the start waits for the secrets to be rendered (the gate hook's bound). */
+const STARTUP_TIMEOUT_SECONDS = 300;
+/**
+ * NATIVE: stops the agent at the start of the deletion, in parallel with the app's own
+ * stop (the rendered files stay on the volume until the pod is gone). The agent is PID 1
+ * (`command: ['vault']`, not the image's entrypoint script) and handles SIGTERM: `vault
+ * agent` gets `ShutdownCh: MakeShutdownCh()` (hashicorp/vault command/commands.go,
+ * `signal.Notify(shutdownCh, os.Interrupt, syscall.SIGTERM)`), and `AgentCommand.Run`
+ * (command/agent.go) returns from its run group on `<-c.ShutdownCh` ("Vault agent shutdown
+ * triggered"), which cancels the auth, sink and template servers. `kill` is a builtin of
+ * the image's BusyBox `sh` (Alpine): the hook returns at once, before the agent has exited.
+ */
+const STOP_WITH_APP = ['sh', '-c', 'kill -TERM 1'];
 
 /** The name of the volume the secrets are rendered to. */
 export function secretsVolumeName(name: string): string {
@@ -206,13 +219,12 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
       ...(localListener ? [{ number: agentPort, name: AGENT_PORT_NAME, prop: 'agentPort' }] : []),
     ],
     metrics: renderOnceOnly ? undefined : { portName: METRICS_PORT_NAME, path: METRICS_PATH },
-    // Ready once every secret has been rendered (a non-empty file).
-    startup: kplus.Probe.fromCommand(['sh', '-c', files.map(f => `test -s ${f}`).join(' && ')], {
-      // Every second (the app waits for it), for up to 5 minutes.
-      periodSeconds: Duration.seconds(1),
-      timeoutSeconds: Duration.seconds(1),
-      failureThreshold: 300,
-    }),
+    // The gate, in both modes: a postStart hook that returns once every secret has been
+    // rendered (a non-empty file), for up to 5 minutes.
+    startupCommand: waitRenderedCommand(files, STARTUP_TIMEOUT_SECONDS),
+    // The app talks to Vault through the agent's listener (apiProxy) until it has stopped:
+    // the agent then stays in the kubelet's termination order, after the app.
+    stopWithAppCommand: apiProxy ? undefined : STOP_WITH_APP,
     configFiles,
     configDir: CONFIG_DIR,
     volumes,
@@ -221,6 +233,29 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
     podAnnotations,
     legacyJobInitContainer: true,
   };
+}
+
+/**
+ * Blocks until every file is a non-empty file, polling every 0.1 s, for at most
+ * `timeoutSeconds` (then fails: the kubelet kills and restarts the container). The image
+ * is Alpine: `sh`, `test` and `sleep` are BusyBox's, whose `sleep` takes fractions in
+ * Alpine's build (`CONFIG_FEATURE_FLOAT_SLEEP=y` in alpinelinux/aports
+ * main/busybox/busyboxconfig). The loop counts its rounds (each at least 0.1 s), as BusyBox
+ * `sh` has no clock of bash's `SECONDS` kind to rely on.
+ */
+export function waitRenderedCommand(files: string[], timeoutSeconds: number): string[] {
+  const rounds = timeoutSeconds * 10;
+  const script = [
+    'i=0',
+    `while [ "$i" -lt ${rounds} ]; do`,
+    `  if ${files.map(f => `test -s ${f}`).join(' && ')}; then exit 0; fi`,
+    '  sleep 0.1',
+    '  i=$((i + 1))',
+    'done',
+    `echo "vault-agent had not rendered the secrets after ${timeoutSeconds}s" >&2`,
+    'exit 1',
+  ].join('\n');
+  return ['sh', '-c', script];
 }
 
 /**

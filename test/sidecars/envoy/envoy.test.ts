@@ -139,19 +139,27 @@ describe('EnvoySidecar', () => {
     expect(c.securityContext).toMatchObject({
       runAsUser: 101, runAsGroup: 101, runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false,
     });
-    expect(c.startupProbe).toMatchObject({ httpGet: { path: '/ready', port: 15090 }, periodSeconds: 1, failureThreshold: 60 });
+    // NATIVE: the gate is a blocking postStart hook polling the admin /ready every 0.1 s for up
+    // to the startup timeout (60 s), not a startup probe
+    expect(c.startupProbe).toBeUndefined();
+    expect(c.lifecycle.postStart.exec.command[0]).toBe('bash');
+    expect(c.lifecycle.postStart.exec.command[2]).toContain('while [ "$SECONDS" -lt 60 ]');
+    expect(c.lifecycle.postStart.exec.command[2]).toContain('GET /ready HTTP/1.1');
+    expect(c.lifecycle.postStart.exec.command[2]).toContain('/dev/tcp/127.0.0.1/15000');
+    expect(c.lifecycle.postStart.exec.command[2]).toContain('sleep 0.1');
     expect(c.readinessProbe).toMatchObject({ httpGet: { path: '/ready', port: 15090 } });
     expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/live', port: 15090 } });
-    expect(c.lifecycle.postStart).toBeUndefined();
     expect(c.lifecycle.preStop.exec.command[0]).toBe('bash');
     expect(c.lifecycle.preStop.exec.command[2]).toContain('POST /drain_listeners?inboundonly&graceful HTTP/1.1');
     // NATIVE: the preStop hook runs at deletion, in parallel with the app's SIGTERM: it must not sleep.
     expect(c.lifecycle.preStop.exec.command[2]).not.toContain('sleep');
     expect(c.volumeMounts).toEqual([{ mountPath: '/etc/envoy', name: 'envoy-config', readOnly: true }]);
     expect(spec.volumes).toEqual([{ name: 'envoy-config', configMap: { name: find(manifests, 'ConfigMap').metadata.name } }]);
-    // NATIVE: Envoy's SIGTERM comes after the app has exited, and Envoy exits at once.
+    // NATIVE: Envoy's SIGTERM comes after the app has exited (the app's outbound traffic needs
+    // it while it stops), and Envoy exits at once.
     expect(spec.terminationGracePeriodSeconds).toBe(30);
     expect(envoy.shutdownBudget.toSeconds()).toBe(0);
+    expect(envoy.stopsWithApp).toBe(false);
 
     const app = container(spec, 'app');
     expect(app.env).toEqual([
@@ -285,7 +293,7 @@ describe('EnvoySidecar', () => {
     const spec = podSpec(find(manifests, 'Deployment'));
     const c = container(spec, 'edge');
     expect(c.ports.map((p: any) => p.containerPort)).toEqual([16001, 16006, 16000, 16090]);
-    expect(c.startupProbe.httpGet.port).toBe(16090);
+    expect(c.lifecycle.postStart.exec.command[2]).toContain('/dev/tcp/127.0.0.1/16000');
     expect(c.livenessProbe.httpGet.port).toBe(16090);
     expect(c.args).toEqual(['-c', '/etc/envoy/envoy.yaml', '--concurrency', '4', '--drain-time-s', '20', '--drain-strategy', 'gradual', '--disable-hot-restart']);
     expect(c.lifecycle.preStop.exec.command[2]).toContain('/dev/tcp/127.0.0.1/16000');
@@ -314,47 +322,56 @@ describe('EnvoySidecar', () => {
     const c = container(spec, 'envoy');
     expect(c.restartPolicy).toBeUndefined();
     expect(c.lifecycle.postStart.exec.command[0]).toBe('bash');
-    expect(c.lifecycle.postStart.exec.command[2]).toContain('for _ in $(seq 1 30)');
+    expect(c.lifecycle.postStart.exec.command[2]).toContain('while [ "$SECONDS" -lt 30 ]');
     expect(c.lifecycle.postStart.exec.command[2]).toContain('GET /ready HTTP/1.1');
+    // LEGACY keeps the startup probe next to the hook (it holds liveness until Envoy has started)
+    expect(c.startupProbe).toMatchObject({ httpGet: { path: '/ready', port: 15090 }, periodSeconds: 1, failureThreshold: 30 });
     expect(c.lifecycle.preStop.exec.command[2]).toContain('drain_listeners');
   });
 
-  test('the legacy startup hook blocks until the admin /ready answers 200', async () => {
-    // GIVEN an admin listener that becomes ready after 1.5s
-    const admin = await fakeAdmin(1500);
+  test.each([SidecarMode.NATIVE, SidecarMode.LEGACY])('the %s startup hook blocks until the admin /ready answers 200, polling every 0.1 s', async mode => {
+    // GIVEN an admin listener that becomes ready after 0.6 s
+    const admin = await fakeAdmin(600);
     const chart = newChart();
     const web = webDeployment(chart);
-    new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, mode: SidecarMode.LEGACY, adminPort: admin.port, startupTimeout: Duration.seconds(10) });
-    const hook = container(podSpec(find(synth(chart), 'Deployment')), 'envoy').lifecycle.postStart.exec.command;
+    new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, mode, adminPort: admin.port, startupTimeout: Duration.seconds(10) });
+    const c = container(podSpec(find(synth(chart), 'Deployment')), 'envoy');
+    const hook = c.lifecycle.postStart.exec.command;
 
-    // WHEN
+    // WHEN a real bash runs it
     const started = Date.now();
     const result = await run(hook);
+    const took = Date.now() - started;
     await admin.close();
 
-    // THEN
+    // THEN it returned soon after /ready answered (polls 0.1 s apart, not 1 s), having asked several times
     expect(result.code).toBe(0);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
-    expect(admin.requests.length).toBeGreaterThanOrEqual(2);
+    expect(took).toBeGreaterThanOrEqual(550);
+    expect(took).toBeLessThan(1000);
+    expect(admin.requests.length).toBeGreaterThanOrEqual(3);
     expect(new Set(admin.requests)).toEqual(new Set(['GET /ready']));
   }, 20000);
 
-  test('the legacy startup hook fails when Envoy never becomes ready', async () => {
+  test('the startup hook fails when Envoy never becomes ready', async () => {
     // GIVEN an admin port where nothing listens
     const admin = await fakeAdmin(0);
     const port = admin.port;
     await admin.close();
     const chart = newChart();
     const web = webDeployment(chart);
-    new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, mode: SidecarMode.LEGACY, adminPort: port, startupTimeout: Duration.seconds(2) });
+    new EnvoySidecar(chart, 'proxy', { workload: web, appPort: 8080, adminPort: port, startupTimeout: Duration.seconds(2) });
     const hook = container(podSpec(find(synth(chart), 'Deployment')), 'envoy').lifecycle.postStart.exec.command;
 
     // WHEN
+    const started = Date.now();
     const result = await run(hook);
 
-    // THEN
+    // THEN it gives up within the startup timeout (bash's SECONDS: after 1 to 2 s), and the kubelet
+    // then kills and restarts Envoy
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('envoy was not ready after 2s\n');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeLessThan(4000);
   }, 20000);
 
   test('NATIVE: the preStop hook asks the admin listener to drain and returns at once (deletion is not delayed)', async () => {
@@ -415,7 +432,8 @@ describe('EnvoySidecar', () => {
 
     // THEN
     expect(envoy.shutdownBudget.toSeconds()).toBe(0);
-    expect(container(spec, 'envoy').lifecycle).toBeUndefined();
+    expect(container(spec, 'envoy').lifecycle.preStop).toBeUndefined();
+    expect(Object.keys(container(spec, 'envoy').lifecycle)).toEqual(['postStart']);
     expect(spec.terminationGracePeriodSeconds).toBe(30);
   });
 

@@ -68,6 +68,12 @@ describe('StatsdExporterSidecar', () => {
     expect(exporter.configDigest).toBeUndefined();
     expect(podAnnotations(manifests)[ROLLOUT]).toBeUndefined();
     expect(exporter.gatesStartup).toBe(false);
+    // It stops with the app: its preStop sends the exporter (PID 1, the image's entrypoint) SIGTERM
+    // at the deletion's start, so it leaves the kubelet's sequential termination after the app
+    expect(c.lifecycle).toEqual({ preStop: { exec: { command: ['sh', '-c', 'kill -TERM 1'] } } });
+    expect(exporter.stopsWithApp).toBe(true);
+    expect(c.command).toBeUndefined();
+    expect(spec.terminationGracePeriodSeconds).toBe(30);
   });
 
   test('mapping rules render to a mapping-config ConfigMap', () => {
@@ -218,6 +224,8 @@ describe('StatsdExporterSidecar', () => {
       { name: 'DD_AGENT_HOST', value: '127.0.0.1' },
       { name: 'DD_DOGSTATSD_PORT', value: '8125' },
     ]);
+    // LEGACY: an ordinary container stops with the app anyway: no stop hook
+    expect(c.lifecycle).toBeUndefined();
   });
 
   test('without TCP, the StatsD port may have the metrics port\'s number (UDP)', () => {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
@@ -14,7 +14,7 @@ import {
   VaultClientCertificate, VaultGcpAuthType,
 } from '../../../src/sidecars/vault-agent';
 import { attr, block, hclString, renderHcl } from '../../../src/sidecars/vault-agent/hcl';
-import { vaultAgentSpec } from '../../../src/sidecars/vault-agent/spec';
+import { vaultAgentSpec, waitRenderedCommand } from '../../../src/sidecars/vault-agent/spec';
 import { container, containerOrder, find, newChart, podMetadata, podSpec, synth, webDeployment } from '../../util';
 
 const DB = { name: 'db-creds', path: 'database/creds/myapp-db' };
@@ -70,6 +70,16 @@ const METHOD_CONFIG_KEYS: { [method: string]: string[] } = {
 const LABELLED = new Set(['auto_auth.method', 'auto_auth.sink', 'cache.persist', 'listener']);
 
 /** Fails on any key Vault Agent 1.19 does not read. */
+/** Runs a hook's command with the machine's shell (the oracle), in `cwd`. */
+function runShell(command: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(command[0], command.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', d => { stderr += String(d); });
+    child.on('close', code => resolve({ code, stderr }));
+  });
+}
+
 function expectAgentKeys(config: any) {
   const unknown: string[] = [];
   const walk = (path: string, body: any) => {
@@ -126,9 +136,18 @@ describe('native (default)', () => {
     expect(agent.image).toBe('hashicorp/vault:1.19.0');
     expect(agent.command).toEqual(['vault']);
     expect(agent.args).toEqual(['agent', '-config=/vault/config/agent.hcl']);
-    expect(agent.startupProbe.exec.command).toEqual(['sh', '-c', 'test -s /vault/secrets/db-creds && test -s /vault/secrets/api-key']);
-    // The app waits for it: probed every second, for up to 5 minutes
-    expect([agent.startupProbe.periodSeconds, agent.startupProbe.timeoutSeconds, agent.startupProbe.failureThreshold]).toEqual([1, 1, 300]);
+    // The app waits for it: a blocking postStart hook polls the files every 0.1 s, for up to
+    // 5 minutes (3000 rounds), instead of a startup probe
+    expect(agent.startupProbe).toBeUndefined();
+    const gate: string[] = agent.lifecycle.postStart.exec.command;
+    expect(gate.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(gate[2]).toContain('test -s /vault/secrets/db-creds && test -s /vault/secrets/api-key');
+    expect(gate[2]).toContain('while [ "$i" -lt 3000 ]');
+    expect(gate[2]).toContain('sleep 0.1');
+    // It stops with the app: its preStop sends the agent (PID 1) SIGTERM at the deletion's start
+    expect(agent.lifecycle.preStop).toEqual({ exec: { command: ['sh', '-c', 'kill -TERM 1'] } });
+    expect(sidecar.stopsWithApp).toBe(true);
+    expect(spec.terminationGracePeriodSeconds).toBe(30);
     expect(agent.resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '256Mi' } });
     expect(agent.securityContext).toMatchObject({
       runAsUser: 100,
@@ -181,7 +200,7 @@ describe('native (default)', () => {
     ]);
   });
 
-  test('secretsDir moves the secrets in the agent, the app, the config and the probe', async () => {
+  test('secretsDir moves the secrets in the agent, the app, the config and the startup hook', async () => {
     // GIVEN
     const { chart, sidecar } = vault(newChart(), { secretsDir: '/run/secrets/vault' });
 
@@ -192,7 +211,7 @@ describe('native (default)', () => {
     const spec = podSpec(find(manifests, 'Deployment'));
     expect(container(spec, 'app').volumeMounts).toEqual([{ mountPath: '/run/secrets/vault', name: 'vault-agent-secrets', readOnly: true }]);
     expect(container(spec, 'app').env).toEqual([{ name: 'VAULT_SECRETS_PATH', value: '/run/secrets/vault' }]);
-    expect(container(spec, 'vault-agent').startupProbe.exec.command).toEqual(['sh', '-c', 'test -s /run/secrets/vault/db-creds']);
+    expect(container(spec, 'vault-agent').lifecycle.postStart.exec.command[2]).toContain('if test -s /run/secrets/vault/db-creds; then exit 0; fi');
     expect((await hcl(find(manifests, 'ConfigMap'), 'agent.hcl')).template[0].destination).toBe('/run/secrets/vault/db-creds');
     expect(sidecar.secretFile('db-creds')).toBe('/run/secrets/vault/db-creds');
   });
@@ -348,6 +367,15 @@ describe('legacy', () => {
     const init = container(spec, 'vault-agent-init');
     expect(init.restartPolicy).toBeUndefined();
     expect(init.startupProbe).toBeUndefined();
+    expect(init.lifecycle).toBeUndefined();
+    // The long-running agent gates with the same hook (the files are there: it returns at once);
+    // it stops with the app as an ordinary container: no preStop
+    const agent = container(spec, 'vault-agent');
+    expect(agent.startupProbe).toBeUndefined();
+    expect(Object.keys(agent.lifecycle)).toEqual(['postStart']);
+    expect(agent.lifecycle.postStart.exec.command[2]).toContain('test -s /vault/secrets/db-creds');
+    expect(sidecar.gatesStartup).toBe(true);
+    expect(sidecar.stopsWithApp).toBe(false);
     expect(init.args).toEqual(['agent', '-config=/vault/config/agent-init.hcl']);
     expect(init.securityContext).toMatchObject({ runAsUser: 100, runAsGroup: 1000, readOnlyRootFilesystem: true });
     expect(init.volumeMounts.map((m: any) => m.name)).toEqual(['vault-agent-config', 'vault-agent-secrets', 'vault-agent-home', 'vault-agent-sa-token', 'vault-agent-cache']);
@@ -726,28 +754,76 @@ describe('injection attempts', () => {
     expect(annotations['vault.hashicorp.com/agent-inject-template-x']).toBe(template);
   });
 
-  test('a secrets directory with shell characters is one word to the startup probe\'s shell', () => {
+  test('a secrets directory with shell characters is one word to the startup hook\'s shell', async () => {
     // GIVEN a secrets directory whose name would run a command if the shell read it as code
     const base = mkdtempSync(join(tmpdir(), 'vault-probe-'));
     try {
       const dir = join(base, 'a$(id>pwned)\'b`id>pwned`;c|d&&e');
       const { chart } = vault(newChart(), { secretsDir: dir, secrets: [DB, API_KEY] });
-      const command: string[] = container(podSpec(find(synth(chart), 'Deployment')), 'vault-agent').startupProbe.exec.command;
-      const probe = () => execFileSync(command[0], command.slice(1), { cwd: base, stdio: 'pipe' });
-
-      // WHEN the files are not all there, THEN the real shell's probe fails
+      const command: string[] = container(podSpec(find(synth(chart), 'Deployment')), 'vault-agent').lifecycle.postStart.exec.command;
       mkdirSync(dir);
       writeFileSync(join(dir, 'db-creds'), '{"password":"x"}');
-      expect(probe).toThrow();
 
-      // WHEN every file is there, THEN it passes, and ran nothing from the name
+      // WHEN the real shell runs the hook while one file is missing, and the file appears after 0.5 s
+      const started = Date.now();
+      const hook = runShell(command, base);
+      await new Promise(resolve => setTimeout(resolve, 500));
+      const written = Date.now();
       writeFileSync(join(dir, 'api-key'), 'k');
-      expect(probe).not.toThrow();
+      const result = await hook;
+
+      // THEN it waited for the file and returned within a few 0.1 s polls of it, and ran nothing from the name
+      expect(result).toEqual({ code: 0, stderr: '' });
+      expect(Date.now()).toBeGreaterThanOrEqual(written);
+      expect(Date.now() - written).toBeLessThan(700);
+      expect(written - started).toBeGreaterThanOrEqual(500);
       expect(existsSync(join(base, 'pwned'))).toBe(false);
     } finally {
       rmSync(base, { recursive: true, force: true });
     }
-  });
+  }, 20000);
+
+  test('the startup hook gives up after its timeout: the kubelet then kills and restarts the agent', async () => {
+    // GIVEN the hook for a file that never appears, with a 1 s bound (the sidecar's is 300 s)
+    const base = mkdtempSync(join(tmpdir(), 'vault-gate-'));
+    try {
+      const command = waitRenderedCommand([join(base, 'db-creds')], 1);
+
+      // WHEN the real shell runs it
+      const started = Date.now();
+      const result = await runShell(command, base);
+
+      // THEN it fails after about 10 polls of 0.1 s, saying why
+      expect(result).toEqual({ code: 1, stderr: 'vault-agent had not rendered the secrets after 1s\n' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  }, 20000);
+
+  test('the stop hook signals PID 1 of its PID namespace and returns at once', async () => {
+    // GIVEN the agent's preStop command, and a process that records SIGTERM standing in for the
+    // agent (in the container the agent is PID 1; here the script's PID is swapped for the stand-in's)
+    const { chart } = vault();
+    const preStop: string[] = container(podSpec(find(synth(chart), 'Deployment')), 'vault-agent').lifecycle.preStop.exec.command;
+
+    // WHEN a real shell runs the script
+    const child = spawn('sh', ['-c', 'trap "echo TERM; exit 0" TERM; while :; do sleep 0.05; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', d => { out += String(d); });
+    await new Promise(resolve => setTimeout(resolve, 200));
+    const started = Date.now();
+    const result = await runShell([preStop[0], preStop[1], preStop[2].replace(/ 1$/, ` ${child.pid}`)], tmpdir());
+    const exited = await new Promise<number | null>(resolve => child.on('exit', code => resolve(code)));
+
+    // THEN the hook returned at once with success, and the process got SIGTERM and exited by itself
+    expect(preStop).toEqual(['sh', '-c', 'kill -TERM 1']);
+    expect(result).toEqual({ code: 0, stderr: '' });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(out).toBe('TERM\n');
+    expect(exited).toBe(0);
+  }, 20000);
 });
 
 describe('HCL renderer', () => {
@@ -1142,6 +1218,10 @@ describe('TLS, namespaces and the API proxy', () => {
     expect(JSON.stringify(app)).not.toMatch(/VAULT_TOKEN|vault-token|vault-agent-home/);
     expect(container(spec, 'vault-agent').ports).toContainEqual({ containerPort: 8300, name: 'vault-agent' });
     expect(sidecar.secretNames).toEqual(['db-creds']);
+    // The app calls Vault through the agent until it has stopped: the agent stays in the
+    // kubelet's termination order, after the app (no stop-with-app preStop)
+    expect(container(spec, 'vault-agent').lifecycle.preStop).toBeUndefined();
+    expect(sidecar.stopsWithApp).toBe(false);
   });
 });
 
@@ -1217,8 +1297,8 @@ describe('PKI certificates and change notification', () => {
       '{{- end }}',
       '',
     ].join('\n'));
-    expect(container(podSpec(find(manifests, 'Deployment')), 'vault-agent').startupProbe.exec.command).toEqual(['sh', '-c',
-      'test -s /vault/secrets/db-creds && test -s /vault/secrets/tls.crt && test -s /vault/secrets/tls.key && test -s /vault/secrets/tls-ca.crt']);
+    expect(container(podSpec(find(manifests, 'Deployment')), 'vault-agent').lifecycle.postStart.exec.command[2]).toContain(
+      'if test -s /vault/secrets/db-creds && test -s /vault/secrets/tls.crt && test -s /vault/secrets/tls.key && test -s /vault/secrets/tls-ca.crt; then exit 0; fi');
     expect(sidecar.secretNames).toEqual(['db-creds', 'tls.crt', 'tls.key', 'tls-ca.crt']);
     expect(sidecar.secretFile('tls.key')).toBe('/vault/secrets/tls.key');
   });
