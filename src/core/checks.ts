@@ -1,5 +1,6 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { TextCache } from './_memo';
 import { resourceProblems } from './_resources';
 import { Fail } from './errors';
 
@@ -78,7 +79,15 @@ export function wholeSeconds(duration: Duration): number | undefined {
 
 /** A DNS label derived from `base` and `suffix`, cut to 63 characters. */
 export function dnsLabelFrom(base: string, suffix: string): string {
-  const slug = `${base}-${suffix}`
+  const input = `${base}-${suffix}`;
+  return DNS_LABELS.get(input, () => slugOf(input));
+}
+
+/** Labels already derived: the same few names come back for every pod. */
+const DNS_LABELS = new TextCache<string>(4096);
+
+function slugOf(input: string): string {
+  const slug = input
     .toLowerCase()
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-+/g, '-')

@@ -28,7 +28,20 @@ export interface Subject {
 
 /** The subject of an error about a workload and, where one is involved, one of its sidecars. */
 export function workloadSubject(workload: IConstruct, sidecar?: string): Subject {
-  return { noun: 'workload', path: workload.node.path, partNoun: sidecar === undefined ? undefined : 'sidecar', part: sidecar };
+  return new LazySubject('workload', workload, sidecar === undefined ? undefined : 'sidecar', sidecar);
+}
+
+/** A subject whose path is read only when a message needs it (most subjects never do). */
+class LazySubject implements Subject {
+  public constructor(
+    public readonly noun: string,
+    private readonly construct: IConstruct,
+    public readonly partNoun: string | undefined,
+    public readonly part: string | undefined) {}
+
+  public get path(): string {
+    return this.construct.node.path;
+  }
 }
 
 /** The one format of every message: `[CODE] who: problem. Fix: fix.` */

@@ -7,7 +7,7 @@ import { failFor, workloadSubject } from './errors';
 import { POD_RULES } from './rules';
 import { claims } from './rules/claims';
 import { planShutdown } from './rules/grace-period';
-import { PodView, Served, ShutdownNeed } from './rules/rule';
+import { podContainers, PodView, Served, ShutdownNeed } from './rules/rule';
 import type { Sidecar } from './sidecar';
 import { SidecarPlacement } from './sidecar';
 import { VolumeRegistry } from './volume-registry';
@@ -153,7 +153,11 @@ export class PodSidecars extends Construct {
   }
 
   private notSidecars(containers: kplus.Container[]): kplus.Container[] {
-    const ours = new Set(this.registered.flatMap(s => [s.container, ...s.companions]));
+    const ours = new Set<kplus.Container>();
+    for (const s of this.registered) {
+      ours.add(s.container);
+      for (const c of s.companions) ours.add(c);
+    }
     return containers.filter(c => !ours.has(c));
   }
 
@@ -163,8 +167,8 @@ export class PodSidecars extends Construct {
   }
 
   /** The grace period, in the kubelet's termination order (see `planShutdown`). */
-  private shutdownNeed(): ShutdownNeed {
-    return planShutdown(this.appShutdown.toSeconds(), this.inStartOrder(), this.gracePeriodLimit?.toSeconds());
+  private shutdownNeed(ordered: Sidecar[] = this.inStartOrder()): ShutdownNeed {
+    return planShutdown(this.appShutdown.toSeconds(), ordered, this.gracePeriodLimit?.toSeconds());
   }
 
   /** The containers a sidecar serves: app containers, and own init containers that start after it. */
@@ -191,13 +195,24 @@ export class PodSidecars extends Construct {
     for (const s of ordered) {
       const view = this.served(s, apps, ownInits);
       served.set(s, view);
+      const appMounts = s._appMounts;
+      const appEnv = Object.entries(s._appEnv);
+      if (appMounts.length === 0 && appEnv.length === 0) continue;
       for (const c of view.targets) {
-        for (const m of s._appMounts) {
-          // A path the container already mounts is left alone (the rules report a clash).
-          if (!c.mounts.some(x => x.path === m.path)) c.mount(m.path, m.volume, { readOnly: m.readOnly });
+        if (appMounts.length > 0) {
+          const mounted = new Set(c.mounts.map(x => x.path));
+          for (const m of appMounts) {
+            // A path the container already mounts is left alone (the rules report a clash).
+            if (mounted.has(m.path)) continue;
+            c.mount(m.path, m.volume, { readOnly: m.readOnly });
+            mounted.add(m.path);
+          }
         }
-        for (const [name, value] of Object.entries(s._appEnv)) {
-          if (c.env.variables[name] === undefined) c.env.addVariable(name, value);
+        if (appEnv.length > 0) {
+          const variables = c.env.variables;
+          for (const [name, value] of appEnv) {
+            if (variables[name] === undefined) c.env.addVariable(name, value);
+          }
         }
       }
     }
@@ -217,26 +232,29 @@ export class PodSidecars extends Construct {
 
     if (!this.volumesRestored) this.volumesRestored = restoreStatefulSetVolumes(w);
 
-    const shutdown = this.shutdownNeed();
+    const shutdown = this.shutdownNeed(ordered);
     const pointer = podSpecPointer(w);
     if (pointer !== undefined && shutdown.total !== (this.patchedGracePeriod ?? w.terminationGracePeriod?.toSeconds())) {
       ApiObject.of(w).addJsonPatch(JsonPatch.add(`${pointer}/terminationGracePeriodSeconds`, shutdown.total));
       this.patchedGracePeriod = shutdown.total;
     }
 
-    return this.view(served, shutdown);
+    return this.view(served, shutdown, ordered);
   }
 
-  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed): PodView {
+  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed, ordered: Sidecar[] = this.inStartOrder()): PodView {
+    const initContainers = this.workload.initContainers;
+    const containers = this.workload.containers;
     return {
       workload: this.workload,
-      sidecars: this.inStartOrder(),
-      appContainers: this.appContainers,
-      ownInitContainers: this.ownInitContainers,
+      sidecars: ordered,
+      appContainers: this.notSidecars(containers),
+      ownInitContainers: this.notSidecars(initContainers),
       volumes: this._volumes,
       served,
       shutdown,
       claims: [...this.claimed],
+      containers: podContainers(initContainers, containers, ordered),
     };
   }
 

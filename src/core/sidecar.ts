@@ -3,8 +3,8 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { AppMount, DeclaredVolume } from './_internal';
-import { TextCache } from './_memo';
 import { keepWithWorkload, runsToCompletion } from './_pod';
+import { specChecks } from './_spec-cache';
 import { Checks, dnsLabelFrom, isDnsLabel, isPortName } from './checks';
 import { Fail, failFor, workloadSubject } from './errors';
 import { PodSidecars } from './pod-sidecars';
@@ -15,7 +15,9 @@ import { DashboardPack } from '../dashboards/pack';
 
 const SIDECAR = Symbol.for('cdk8s-sidecars.Sidecar');
 const DEFAULT_MODES = new WeakMap<IConstruct, SidecarMode>();
-const ROLLOUT_DIGESTS = new TextCache<string>(1024);
+/** The digests computed so far (see `digestOf`); starts over after 1024 distinct inputs. */
+let ROLLOUT_DIGEST_TRIE: DigestNode = { next: new Map() };
+let rolloutDigestCount = 0;
 /** The uid and gid of a generic sidecar's image: the distroless `nonroot` user. */
 const NONROOT = 65532;
 
@@ -614,7 +616,6 @@ export class Sidecar extends Construct {
 
   public constructor(scope: Construct, id: string, props: SidecarProps) {
     super(scope, id);
-    Object.defineProperty(this, SIDECAR, { value: true });
     const workload = props.workload;
     const name = props.name ?? id;
     this.workload = workload;
@@ -634,7 +635,10 @@ export class Sidecar extends Construct {
         fail('CONTAINER_NAME_TAKEN', `the pod already has a container named '${n}'`, 'give this sidecar another name with the \'name\' prop');
       }
     }
-    checks.image(props.image);
+    // Checks that read the spec alone ran for an earlier sidecar made from the same
+    // shared spec (see `namedSidecarProps`): they would pass again.
+    const specOnly = specChecks(props);
+    if (specOnly.needed) checks.image(props.image);
 
     this.mode = checks.oneOf('mode', props.mode ?? Sidecar.defaultModeOf(this), SidecarMode, 'SidecarMode');
     if (props.runOnce) {
@@ -663,34 +667,38 @@ export class Sidecar extends Construct {
     const resources = checks.resources(this.profile.resources(props.resources));
 
     const ports = props.ports ?? [];
-    ports.forEach((port, i) => {
-      const prop = port.prop ?? port.name ?? 'ports';
-      checks.port(prop, port.number);
-      if (port.name !== undefined && !isPortName(port.name)) {
-        fail('PORT_NAME_INVALID', `port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
-      }
-      const other = ports.slice(0, i).find(p => portKey(p) === portKey(port));
-      if (other !== undefined) {
-        const props2 = [other.prop ?? other.name, port.prop ?? port.name].filter(p => p !== undefined);
-        fail('PORT_DUPLICATE', `port ${portKey(port)} is listed twice${props2.length === 2 ? ` ('${props2[0]}' and '${props2[1]}')` : ''}`,
-          props2.length === 2 ? `give '${props2[0]}' and '${props2[1]}' different port numbers` : 'list each port of the sidecar once');
-      }
-      if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
-        fail('PORT_DUPLICATE', `two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
-      }
-    });
-    this._ports = ports.map(p => ({ ...p, prop: p.prop ?? p.name }));
+    if (specOnly.needed) {
+      ports.forEach((port, i) => {
+        const prop = port.prop ?? port.name ?? 'ports';
+        checks.port(prop, port.number);
+        if (port.name !== undefined && !isPortName(port.name)) {
+          fail('PORT_NAME_INVALID', `port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
+        }
+        const other = ports.slice(0, i).find(p => portKey(p) === portKey(port));
+        if (other !== undefined) {
+          const props2 = [other.prop ?? other.name, port.prop ?? port.name].filter(p => p !== undefined);
+          fail('PORT_DUPLICATE', `port ${portKey(port)} is listed twice${props2.length === 2 ? ` ('${props2[0]}' and '${props2[1]}')` : ''}`,
+            props2.length === 2 ? `give '${props2[0]}' and '${props2[1]}' different port numbers` : 'list each port of the sidecar once');
+        }
+        if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
+          fail('PORT_DUPLICATE', `two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
+        }
+      });
+    }
+    this._ports = ports.map(p => Object.assign({}, p, { prop: p.prop ?? p.name }));
     this._appPorts = (props.appPorts ?? []).map(p => ({ number: checks.port(p.prop, p.number), prop: p.prop }));
 
-    for (const variable of Object.keys(props.envVariables ?? {})) checks.envName('envVariables', variable);
-    for (const variable of Object.keys(props.appEnvVariables ?? {})) checks.envName('appEnvVariables', variable);
+    if (specOnly.needed) {
+      for (const variable of Object.keys(props.envVariables ?? {})) checks.envName('envVariables', variable);
+      for (const variable of Object.keys(props.appEnvVariables ?? {})) checks.envName('appEnvVariables', variable);
+    }
 
     if (props.metrics !== undefined) {
       const { portName, path = '/metrics' } = props.metrics;
-      if (!ports.some(p => p.name === portName)) {
+      if (specOnly.needed && !ports.some(p => p.name === portName)) {
         fail('METRICS_PORT_UNKNOWN', `the metrics port '${portName}' is not one of the sidecar's named ports`, 'name the port that serves the metrics in \'ports\' and pass that name as \'metrics.portName\'');
       }
-      if (!path.startsWith('/') || /\s/.test(path)) {
+      if (specOnly.needed && (!path.startsWith('/') || /\s/.test(path))) {
         fail('METRICS_PATH_INVALID', `metrics path '${path}' is not an absolute URL path`, 'pass a path such as \'/metrics\'');
       }
       this.metrics = { portName, path };
@@ -733,14 +741,14 @@ export class Sidecar extends Construct {
       },
     };
     // Companions first: they run once, right before the sidecar.
-    this.companions = companions.map(c => workload.addInitContainer({
-      ...common,
+    // Object.assign, not `{ ...common, name }`: V8 (Node.js 20) adds each property after a
+    // spread on a slow path, about 0.5 µs each (docs/benchmark.md).
+    this.companions = companions.map(c => workload.addInitContainer(Object.assign({}, common, {
       name: c.name,
       command: c.command ?? props.command,
       args: c.args ?? props.args,
-    }));
-    const containerProps: kplus.ContainerProps = {
-      ...common,
+    })));
+    const containerProps: kplus.ContainerProps = Object.assign({}, common, {
       name,
       command: props.command,
       args: props.args,
@@ -754,7 +762,7 @@ export class Sidecar extends Construct {
         preStop,
       },
       restartPolicy: native ? kplus.ContainerRestartPolicy.ALWAYS : undefined,
-    };
+    });
     this.container = this.placement === SidecarPlacement.CONTAINER
       ? workload.addContainer(containerProps)
       : workload.addInitContainer(containerProps);
@@ -781,13 +789,15 @@ export class Sidecar extends Construct {
     // Config files: a ConfigMap in the workload's namespace, and a rollout on change.
     if (Object.keys(files).length > 0) {
       const configDir = checks.absolutePath('configDir', props.configDir ?? `/etc/${name}`);
-      for (const [file, content] of Object.entries(files)) {
+      if (specOnly.needed) {
+        for (const [file, content] of Object.entries(files)) {
         // A ConfigMap key (validation.IsConfigMapKey): the API server refuses others.
-        if (!/^[-._a-zA-Z0-9]+$/.test(file) || file.length > 253 || file === '.' || file === '..') {
-          fail('CONFIG_FILE_INVALID', `config file name ${JSON.stringify(file)} in 'configFiles' is not a ConfigMap key`, 'name each file with letters, digits, \'-\', \'_\' and \'.\' (no \'/\'), at most 253 characters');
-        }
-        if (typeof content !== 'string') {
-          fail('CONFIG_FILE_INVALID', `config file '${file}' in 'configFiles' has no text content`, 'pass each file\'s content as a string');
+          if (!/^[-._a-zA-Z0-9]+$/.test(file) || file.length > 253 || file === '.' || file === '..') {
+            fail('CONFIG_FILE_INVALID', `config file name ${JSON.stringify(file)} in 'configFiles' is not a ConfigMap key`, 'name each file with letters, digits, \'-\', \'_\' and \'.\' (no \'/\'), at most 253 characters');
+          }
+          if (typeof content !== 'string') {
+            fail('CONFIG_FILE_INVALID', `config file '${file}' in 'configFiles' has no text content`, 'pass each file\'s content as a string');
+          }
         }
       }
       // The ConfigMap lives where the pod does: the workload's namespace, or none when the
@@ -810,26 +820,32 @@ export class Sidecar extends Construct {
       });
     }
     // The key's name part is the container name, a DNS label: always a valid key.
-    for (const [key, value] of Object.entries({ ...props.podAnnotations, ...props.podLabels })) {
-      if (!isQualifiedName(key)) {
-        fail('POD_METADATA_INVALID', `pod label or annotation key ${JSON.stringify(key)} is not a valid key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
-      }
-      if (typeof value !== 'string') {
-        fail('POD_METADATA_INVALID', `pod label or annotation '${key}' has no string value`, 'pass a string');
-      }
-    }
-    for (const [key, value] of Object.entries(props.podLabels ?? {})) {
-      if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
-        fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+    if (specOnly.needed) {
+      for (const [key, value] of [...Object.entries(props.podAnnotations ?? {}), ...Object.entries(props.podLabels ?? {})]) {
+        if (!isQualifiedName(key)) {
+          fail('POD_METADATA_INVALID', `pod label or annotation key ${JSON.stringify(key)} is not a valid key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
+        }
+        if (typeof value !== 'string') {
+          fail('POD_METADATA_INVALID', `pod label or annotation '${key}' has no string value`, 'pass a string');
+        }
       }
     }
-    const annotations = { ...props.podAnnotations };
-    if (this.configDigest !== undefined) annotations[`config.cdk8s-sidecars.io/${name}`] = this.configDigest;
-    for (const [key, value] of Object.entries(annotations)) workload.podMetadata.addAnnotation(key, value);
+    if (specOnly.needed) {
+      for (const [key, value] of Object.entries(props.podLabels ?? {})) {
+        if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+          fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+        }
+      }
+    }
+    for (const [key, value] of Object.entries(props.podAnnotations ?? {})) {
+      if (key !== `config.cdk8s-sidecars.io/${name}` || this.configDigest === undefined) workload.podMetadata.addAnnotation(key, value);
+    }
+    if (this.configDigest !== undefined) workload.podMetadata.addAnnotation(`config.cdk8s-sidecars.io/${name}`, this.configDigest);
     for (const [key, value] of Object.entries(props.podLabels ?? {})) workload.podMetadata.addLabel(key, value);
 
     for (const volume of props.volumes ?? []) this.addVolume(volume);
     for (const [variable, value] of Object.entries(props.appEnvVariables ?? {})) this.appEnv[variable] = value;
+    specOnly.passed();
   }
 
   /** The container name. */
@@ -896,6 +912,9 @@ export class Sidecar extends Construct {
   }
 }
 
+// On the prototype, not on each instance: `isSidecar` reads it through `in`.
+Object.defineProperty(Sidecar.prototype, SIDECAR, { value: true });
+
 /** A Kubernetes qualified name (label and annotation keys): an optional DNS prefix and '/', then a name. */
 function isQualifiedName(key: string): boolean {
   const slash = key.lastIndexOf('/');
@@ -919,8 +938,37 @@ function mount(container: kplus.Container, path: string, volume: kplus.Volume, r
   container.mount(path, volume, { readOnly });
 }
 
-/** The digest of config files: each name and content, NUL-terminated, by name; computed once per distinct input. */
+/**
+ * The digest of config files: each name and content, NUL-terminated, by name; computed
+ * once per distinct input. Looked up through one map per name and content, not a joined
+ * key: the files' texts are shared strings (the renderers' caches), whose hashes V8 keeps,
+ * where a joined key would be hashed again for every pod.
+ */
 function digestOf(files: { [name: string]: string }): string {
-  const input = Object.keys(files).sort().map(name => `${name}\0${files[name]}\0`).join('');
-  return ROLLOUT_DIGESTS.get(input, () => createHash('sha256').update(input).digest('hex').slice(0, 16));
+  const names = Object.keys(files).sort();
+  let node = ROLLOUT_DIGEST_TRIE;
+  for (const name of names) {
+    for (const part of [name, files[name]]) {
+      let next = node.next.get(part);
+      if (next === undefined) {
+        next = { next: new Map() };
+        node.next.set(part, next);
+      }
+      node = next;
+    }
+  }
+  if (node.digest === undefined) {
+    if (++rolloutDigestCount > 1024) {
+      ROLLOUT_DIGEST_TRIE = { next: new Map() };
+      rolloutDigestCount = 0;
+    }
+    const input = names.map(name => `${name}\0${files[name]}\0`).join('');
+    node.digest = createHash('sha256').update(input).digest('hex').slice(0, 16);
+  }
+  return node.digest;
+}
+
+interface DigestNode {
+  readonly next: Map<string, DigestNode>;
+  digest?: string;
 }

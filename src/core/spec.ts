@@ -1,6 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { runsToCompletion } from './_pod';
+import { recordSpec, SpecCache, specKey } from './_spec-cache';
 import { Checks } from './checks';
 import { Fail, failFor, workloadSubject } from './errors';
 import { Sidecar, SidecarMode, SidecarOptions, SidecarProps, SidecarSpec } from './sidecar';
@@ -48,12 +49,50 @@ export function specContext(scope: IConstruct, props: NamedSidecarProps, default
   };
 }
 
+/** Every field of `SidecarProps`, required: the compiler refuses a literal that forgets one. */
+type AllSidecarProps = { readonly [K in keyof Required<SidecarProps>]: SidecarProps[K] };
+
 /** The props of the core `Sidecar`: the user's options and the spec of the named sidecar. */
 export function namedSidecarProps<P extends NamedSidecarProps>(scope: IConstruct, props: P, defaultName: string,
   spec: (props: P, context: SpecContext) => SidecarSpec): SidecarProps {
   const context = specContext(scope, props, defaultName);
-  return {
-    ...spec(props, context),
+  // The same props in the same context give the same spec: computed once, shared.
+  const s = SPECS.get(spec, keyOf(props, context), () => spec(props, context));
+  // One literal with every field, not `{ ...spec, workload, ... }`: V8 (Node.js 20) takes
+  // a slow path for each property added after a spread, and Object.assign turns an object
+  // this large into a dictionary (docs/benchmark.md). The type lists every field.
+  const all: AllSidecarProps = {
+    image: s.image,
+    imageUser: s.imageUser,
+    imageGroup: s.imageGroup,
+    kind: s.kind,
+    profile: s.profile,
+    command: s.command,
+    args: s.args,
+    ports: s.ports,
+    envVariables: s.envVariables,
+    appEnvVariables: s.appEnvVariables,
+    appPorts: s.appPorts,
+    metrics: s.metrics,
+    startup: s.startup,
+    readiness: s.readiness,
+    liveness: s.liveness,
+    legacyStartupCommand: s.legacyStartupCommand,
+    preStop: s.preStop,
+    preStopBudget: s.preStopBudget,
+    shutdownBudget: s.shutdownBudget,
+    writablePaths: s.writablePaths,
+    writableSizeLimit: s.writableSizeLimit,
+    configFiles: s.configFiles,
+    configDir: s.configDir,
+    volumes: s.volumes,
+    companions: s.companions,
+    alertPack: s.alertPack,
+    dashboardPack: s.dashboardPack,
+    podAnnotations: s.podAnnotations,
+    podLabels: s.podLabels,
+    legacyJobInitContainer: s.legacyJobInitContainer,
+    runOnce: s.runOnce,
     workload: props.workload,
     name: context.name,
     mode: props.mode,
@@ -64,4 +103,18 @@ export function namedSidecarProps<P extends NamedSidecarProps>(scope: IConstruct
     user: props.user,
     group: props.group,
   };
+  recordSpec(all, s);
+  return all;
+}
+
+/** The specs made so far, by spec function and input (see `_spec-cache.ts`). @internal */
+export const SPECS = new SpecCache<SidecarSpec>();
+
+/** What a spec function reads: the context's values and every prop but the workload. */
+function keyOf(props: NamedSidecarProps, context: SpecContext): string | undefined {
+  const parts: unknown[] = [context.name, context.mode, context.runsToCompletion, context.namespace];
+  for (const key of Object.keys(props)) {
+    if (key !== 'workload') parts.push(key, (props as any)[key]);
+  }
+  return specKey(parts);
 }

@@ -3,7 +3,7 @@ import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { DashTarget, overviewRows, containerRow, RowSpec, PanelSpec, RANGE_MACROS, selector, SIDECAR, variableQuery } from './_panels';
-import { renderDashboard } from './_render';
+import type { DashboardInput } from './_render';
 import { DashboardPack, DashboardPanelType, DashboardUnit } from './pack';
 import { promqlProblem } from '../alerts/_promql';
 import { Checks, isDnsLabel } from '../core/checks';
@@ -417,4 +417,15 @@ function isLabelKey(key: string): boolean {
   const name = key.slice(slash + 1);
   const validPrefix = prefix === undefined || (prefix.length <= 253 && K8S_LABEL_PREFIX.test(prefix));
   return validPrefix && name !== '' && name.length <= 63 && K8S_LABEL_VALUE.test(name);
+}
+
+/**
+ * The dashboard JSON of `input`. Grafana's SDK (hundreds of modules) is loaded the first
+ * time a dashboard is rendered, not when the package is imported: an app without
+ * dashboards never loads it.
+ */
+function renderDashboard(input: DashboardInput): any {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const render: typeof import('./_render') = require('./_render');
+  return render.renderDashboard(input);
 }

@@ -22,6 +22,35 @@ export interface PodView {
   readonly shutdown: ShutdownNeed;
   /** Things only one construct per pod may do (run a Vault agent), and who claimed each. */
   readonly claims: ReadonlyArray<{ readonly key: string; readonly by: string; readonly what: string }>;
+  /**
+   * Every container of the pod, init containers first, each with its mounts and ports
+   * and the sidecar it belongs to: read once per pod (cdk8s-plus copies these lists on
+   * every read), shared by the rules.
+   */
+  readonly containers: ReadonlyArray<PodContainer>;
+}
+
+/** A container of the pod, as the rules read it. */
+export interface PodContainer {
+  readonly container: kplus.Container;
+  readonly mounts: kplus.VolumeMount[];
+  readonly ports: kplus.ContainerPort[];
+  /** Whether it is an init container. */
+  readonly init: boolean;
+  /** The sidecar whose main container or companion it is. */
+  readonly sidecar?: Sidecar;
+}
+
+/** The rules' view of `containers` (init containers first), with their owners among `sidecars`. */
+export function podContainers(initContainers: kplus.Container[], containers: kplus.Container[], sidecars: Sidecar[]): PodContainer[] {
+  const owners = new Map<kplus.Container, Sidecar>();
+  for (const s of sidecars) {
+    owners.set(s.container, s);
+    for (const c of s.companions) owners.set(c, s);
+  }
+  const view = (init: boolean) => (container: kplus.Container): PodContainer =>
+    ({ container, mounts: container.mounts, ports: container.ports, init, sidecar: owners.get(container) });
+  return [...initContainers.map(view(true)), ...containers.map(view(false))];
 }
 
 /** The containers a sidecar serves. */
@@ -49,12 +78,9 @@ export function podError(pod: PodView, sidecar: string | undefined, code: string
   return errorMessage(code, workloadSubject(pod.workload, sidecar), problem, fix);
 }
 
-/** Every container of the pod, init containers first. */
-export function allContainers(pod: PodView): kplus.Container[] {
-  return [...pod.workload.initContainers, ...pod.workload.containers];
-}
-
-/** The sidecar a container belongs to (its main container or a companion). */
-export function sidecarOf(pod: PodView, container: kplus.Container): Sidecar | undefined {
-  return pod.sidecars.find(s => s.container === container || s.companions.includes(container));
+/** The view of one container of the pod. */
+export function containerOf(pod: PodView, container: kplus.Container): PodContainer {
+  const found = pod.containers.find(c => c.container === container);
+  if (found === undefined) throw new Error(`container '${container.name}' is not in the pod's view`);
+  return found;
 }

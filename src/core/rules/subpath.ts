@@ -1,5 +1,5 @@
 import { sourceOf } from '../volumes';
-import { allContainers, PodRule, podError } from './rule';
+import { PodRule, podError } from './rule';
 
 /**
  * SUBPATH_ON_SHARED: content a sidecar shares, or must see change, is never mounted by
@@ -15,8 +15,8 @@ export const subPath: PodRule = pod => {
       if (u.declaration.mustSeeUpdates && object !== undefined) watched.set(object, u.sidecar.name);
     }
   }
-  for (const c of allContainers(pod)) {
-    for (const m of c.mounts) {
+  for (const { container: c, mounts } of pod.containers) {
+    for (const m of mounts) {
       if (m.subPath === undefined && m.subPathExpr === undefined) continue;
       const entry = pod.volumes.get(m.volume.name);
       const shared = entry !== undefined && entry.volume === m.volume

@@ -1,5 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
-import { allContainers, PodRule, podError, sidecarOf } from './rule';
+import { PodRule, podError } from './rule';
 
 /**
  * VOLUME_NAME_TAKEN: one volume per name in the pod. A sidecar's volume is checked when
@@ -8,25 +8,27 @@ import { allContainers, PodRule, podError, sidecarOf } from './rule';
  */
 export const volumeNames: PodRule = pod => {
   const errors: string[] = [];
-  const first = new Map<string, { volume: kplus.Volume; by: string }>();
+  // Who has each name, as words only when an error needs them.
+  const first = new Map<string, { volume: kplus.Volume; by: () => string }>();
   for (const v of pod.volumes.volumes) {
-    first.set(v.name, { volume: v.volume, by: v.owner !== undefined ? `sidecar '${v.owner.name}'` : 'the pod' });
+    const owner = v.owner;
+    first.set(v.name, { volume: v.volume, by: () => owner !== undefined ? `sidecar '${owner.name}'` : 'the pod' });
   }
   for (const v of pod.workload.volumes) {
-    if (!first.has(v.name)) first.set(v.name, { volume: v, by: 'the pod' });
+    if (!first.has(v.name)) first.set(v.name, { volume: v, by: () => 'the pod' });
   }
   const reported = new Set<string>();
-  for (const c of allContainers(pod)) {
-    for (const m of c.mounts) {
+  for (const { container: c, mounts, sidecar } of pod.containers) {
+    for (const m of mounts) {
       const known = first.get(m.volume.name);
       if (known === undefined) {
-        first.set(m.volume.name, { volume: m.volume, by: `container '${c.name}'` });
+        first.set(m.volume.name, { volume: m.volume, by: () => `container '${c.name}'` });
         continue;
       }
       if (known.volume === m.volume || reported.has(m.volume.name)) continue;
       reported.add(m.volume.name);
-      errors.push(podError(pod, sidecarOf(pod, c)?.name, 'VOLUME_NAME_TAKEN',
-        `container '${c.name}' mounts a volume named '${m.volume.name}', and ${known.by} has a different volume of that name`,
+      errors.push(podError(pod, sidecar?.name, 'VOLUME_NAME_TAKEN',
+        `container '${c.name}' mounts a volume named '${m.volume.name}', and ${known.by()} has a different volume of that name`,
         'give one of the volumes another name (a sidecar names its own volumes after its container name, set with its \'name\' prop)'));
     }
   }

@@ -1,5 +1,5 @@
 import { SidecarVolumeWriters } from '../volumes';
-import { allContainers, PodRule, podError, sidecarOf } from './rule';
+import { PodRule, podError } from './rule';
 
 /**
  * VOLUME_WRITER_FORBIDDEN: a volume declared `SIDECAR_ONLY` (rendered secrets) is
@@ -11,10 +11,9 @@ export const volumeWriters: PodRule = pod => {
     const owners = v.uses.filter(u => u.declaration.writers === SidecarVolumeWriters.SIDECAR_ONLY).map(u => u.sidecar);
     if (owners.length === 0) continue;
     const writers = new Set<string>();
-    for (const c of allContainers(pod)) {
-      const sidecar = sidecarOf(pod, c);
+    for (const { container: c, mounts, sidecar } of pod.containers) {
       if (sidecar !== undefined && owners.includes(sidecar)) continue;
-      if (!c.mounts.some(m => m.volume === v.volume && !m.readOnly)) continue;
+      if (!mounts.some(m => m.volume === v.volume && !m.readOnly)) continue;
       // Blame the sidecar that shared it read-write into this container, if one did.
       const sharer = pod.sidecars.find(s => !owners.includes(s)
         && pod.served.get(s)!.targets.includes(c) && s._appMounts.some(m => m.volume === v.volume && !m.readOnly));

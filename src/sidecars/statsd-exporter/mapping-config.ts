@@ -1,4 +1,4 @@
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
 import { StatsdMapping, StatsdMappingAction, StatsdMatchType, StatsdObserverType, StatsdMetricType } from './mapping';
 import { Fail } from '../../core/errors';
 
@@ -111,7 +111,10 @@ interface Captures {
 function regexCaptures(source: string, rule: string, fail: Problem): Captures {
   let re: RE2JS;
   try {
-    re = RE2JS.compile(source);
+    // Loaded on first use: an app without regular-expression mappings never loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const re2js: typeof import('re2js') = require('re2js');
+    re = re2js.RE2JS.compile(source);
   } catch (e) {
     const reason = (e as Error).message.replace(/^error parsing regexp: /, '');
     if (/unsupported Perl syntax: `\(\?<?[=!]/.test(reason)) {
