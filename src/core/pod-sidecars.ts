@@ -196,7 +196,7 @@ export class PodSidecars extends Construct {
       const view = this.served(s, apps, ownInits);
       served.set(s, view);
       const appMounts = s._appMounts;
-      const appEnv = Object.entries(s._appEnv);
+      const appEnv = s._appEnv;
       if (appMounts.length === 0 && appEnv.length === 0) continue;
       for (const c of view.targets) {
         if (appMounts.length > 0) {
@@ -260,7 +260,12 @@ export class PodSidecars extends Construct {
 
   /** The pod-wide rules, read-only, on the arranged pod. */
   private check(pod: PodView): string[] {
-    return POD_RULES.flatMap(rule => rule(pod));
+    const errors: string[] = [];
+    for (const rule of POD_RULES) {
+      const found = rule(pod);
+      if (found.length > 0) errors.push(...found);
+    }
+    return errors;
   }
 
   /** Arranges and checks the pod; a pod with no sidecar (only claims, say) is left as it is. */

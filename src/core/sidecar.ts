@@ -611,7 +611,8 @@ export class Sidecar extends Construct {
 
   private readonly appContainerNames?: string[];
   private readonly appMounts: AppMount[] = [];
-  private readonly appEnv: { [name: string]: kplus.EnvValue } = {};
+  /** Variables for the app containers, in the order set; a name set again keeps its place. */
+  private readonly appEnv = new Map<string, kplus.EnvValue>();
   private readonly checks: Checks;
 
   public constructor(scope: Construct, id: string, props: SidecarProps) {
@@ -844,7 +845,9 @@ export class Sidecar extends Construct {
     for (const [key, value] of Object.entries(props.podLabels ?? {})) workload.podMetadata.addLabel(key, value);
 
     for (const volume of props.volumes ?? []) this.addVolume(volume);
-    for (const [variable, value] of Object.entries(props.appEnvVariables ?? {})) this.appEnv[variable] = value;
+    if (props.appEnvVariables !== undefined) {
+      for (const variable of Object.keys(props.appEnvVariables)) this.appEnv.set(variable, props.appEnvVariables[variable]);
+    }
     specOnly.passed();
   }
 
@@ -893,7 +896,7 @@ export class Sidecar extends Construct {
    */
   public addAppEnvVariable(name: string, value: kplus.EnvValue): void {
     this.checks.envName('appEnvVariables', name);
-    this.appEnv[name] = value;
+    this.appEnv.set(name, value);
   }
 
   /** @internal */
@@ -902,13 +905,13 @@ export class Sidecar extends Construct {
   }
 
   /** @internal */
-  public get _appMounts(): AppMount[] {
-    return [...this.appMounts];
+  public get _appMounts(): readonly AppMount[] {
+    return this.appMounts;
   }
 
   /** @internal */
-  public get _appEnv(): { [name: string]: kplus.EnvValue } {
-    return { ...this.appEnv };
+  public get _appEnv(): Array<[string, kplus.EnvValue]> {
+    return [...this.appEnv];
   }
 }
 

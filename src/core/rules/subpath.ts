@@ -8,6 +8,7 @@ import { PodRule, podError } from './rule';
  */
 export const subPath: PodRule = pod => {
   const errors: string[] = [];
+  if (!pod.containers.some(c => c.mounts.some(m => m.subPath !== undefined || m.subPathExpr !== undefined))) return errors;
   const watched = new Map<string, string>(); // ConfigMap/Secret → the sidecar watching it
   for (const v of pod.volumes.volumes) {
     for (const u of v.uses) {

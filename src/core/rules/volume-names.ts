@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { PodRule, podError } from './rule';
+import type { Sidecar } from '../sidecar';
 
 /**
  * VOLUME_NAME_TAKEN: one volume per name in the pod. A sidecar's volume is checked when
@@ -8,27 +9,24 @@ import { PodRule, podError } from './rule';
  */
 export const volumeNames: PodRule = pod => {
   const errors: string[] = [];
-  // Who has each name, as words only when an error needs them.
-  const first = new Map<string, { volume: kplus.Volume; by: () => string }>();
-  for (const v of pod.volumes.volumes) {
-    const owner = v.owner;
-    first.set(v.name, { volume: v.volume, by: () => owner !== undefined ? `sidecar '${owner.name}'` : 'the pod' });
-  }
+  // Who has each name: a sidecar's volume, the pod's own, or a container's mount.
+  const first = new Map<string, { volume: kplus.Volume; owner?: Sidecar; container?: string }>();
+  for (const v of pod.volumes.volumes) first.set(v.name, { volume: v.volume, owner: v.owner });
   for (const v of pod.workload.volumes) {
-    if (!first.has(v.name)) first.set(v.name, { volume: v, by: () => 'the pod' });
+    if (!first.has(v.name)) first.set(v.name, { volume: v });
   }
   const reported = new Set<string>();
   for (const { container: c, mounts, sidecar } of pod.containers) {
     for (const m of mounts) {
       const known = first.get(m.volume.name);
       if (known === undefined) {
-        first.set(m.volume.name, { volume: m.volume, by: () => `container '${c.name}'` });
+        first.set(m.volume.name, { volume: m.volume, container: c.name });
         continue;
       }
       if (known.volume === m.volume || reported.has(m.volume.name)) continue;
       reported.add(m.volume.name);
       errors.push(podError(pod, sidecar?.name, 'VOLUME_NAME_TAKEN',
-        `container '${c.name}' mounts a volume named '${m.volume.name}', and ${known.by()} has a different volume of that name`,
+        `container '${c.name}' mounts a volume named '${m.volume.name}', and ${known.owner !== undefined ? `sidecar '${known.owner.name}'` : known.container !== undefined ? `container '${known.container}'` : 'the pod'} has a different volume of that name`,
         'give one of the volumes another name (a sidecar names its own volumes after its container name, set with its \'name\' prop)'));
     }
   }
