@@ -361,12 +361,25 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
       }
     }
 
-    // The grace period covers the app and every running sidecar's budget.
-    const budget = mine
-      .filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER)
+    // The grace period covers the app and every running sidecar's budget: after the app,
+    // but a sidecar that stops with the app (its preStop stops it at deletion) only
+    // alongside it.
+    const runningSidecars = mine.filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER);
+    const budget = runningSidecars
+      .filter(s => !s.stopsWithApp)
       .reduce((sum, s) => sum + s.shutdownBudget.toSeconds(), appShutdownSeconds);
+    const alongside = Math.max(0, ...runningSidecars.filter(s => s.stopsWithApp).map(s => s.shutdownBudget.toSeconds()));
     const grace = spec.terminationGracePeriodSeconds ?? 30;
-    if (mine.length > 0 && grace < budget) fail(where, `terminationGracePeriodSeconds ${grace} < ${budget} needed`);
+    if (mine.length > 0 && grace < Math.max(budget, alongside)) {
+      fail(where, `terminationGracePeriodSeconds ${grace} < ${Math.max(budget, alongside)} needed`);
+    }
+    // A sidecar stops with the app only in NATIVE mode, by a preStop hook of its own.
+    for (const s of runningSidecars.filter(x => x.stopsWithApp)) {
+      const c = inits.find(x => x.name === s.name);
+      if (s.placement !== SidecarPlacement.NATIVE_SIDECAR || c?.lifecycle?.preStop?.exec === undefined) {
+        fail(where, `sidecar '${s.name}' stops with the app without a native preStop hook`);
+      }
+    }
 
     // The injector's annotations match the workload.
     const prePopulate = annotations['vault.hashicorp.com/agent-pre-populate-only'];
