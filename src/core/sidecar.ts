@@ -632,7 +632,7 @@ export class Sidecar extends Construct {
       if (!isDnsLabel(n)) {
         fail('CONTAINER_NAME_INVALID', `'${n}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
       }
-      if ([...workload.initContainers, ...workload.containers].some(c => c.name === n)) {
+      if (workload.initContainers.some(c => c.name === n) || workload.containers.some(c => c.name === n)) {
         fail('CONTAINER_NAME_TAKEN', `the pod already has a container named '${n}'`, 'give this sidecar another name with the \'name\' prop');
       }
     }

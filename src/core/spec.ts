@@ -96,7 +96,8 @@ export function namedSidecarProps<P extends NamedSidecarProps>(scope: IConstruct
     runOnce: s.runOnce,
     workload: props.workload,
     name: context.name,
-    mode: props.mode,
+    // Resolved once: the default mode of the scope, as the core would resolve it.
+    mode: context.mode,
     resources: props.resources,
     startRank: props.startRank,
     beforeInitContainers: props.beforeInitContainers,
