@@ -162,13 +162,14 @@ export class PodSidecars extends Construct {
   }
 
   private inStartOrder(): Sidecar[] {
-    const index = new Map(this.registered.map((s, i) => [s, i]));
-    return [...this.registered].sort((a, b) => (a.startRank - b.startRank) || (index.get(a)! - index.get(b)!));
+    // Array.prototype.sort is stable: ties keep the attach order.
+    return [...this.registered].sort((a, b) => a.startRank - b.startRank);
   }
 
   /** The grace period, in the kubelet's termination order (see `planShutdown`). */
   private shutdownNeed(ordered: Sidecar[] = this.inStartOrder()): ShutdownNeed {
-    return planShutdown(this.appShutdown.toSeconds(), ordered, this.gracePeriodLimit?.toSeconds());
+    const app = this.appShutdownOverride?.toSeconds() ?? this.workload.terminationGracePeriod?.toSeconds() ?? 30;
+    return planShutdown(app, ordered, this.gracePeriodLimit?.toSeconds());
   }
 
   /** The containers a sidecar serves: app containers, and own init containers that start after it. */
@@ -217,18 +218,16 @@ export class PodSidecars extends Construct {
       }
     }
 
-    const initOf = (s: Sidecar) => [...s.companions, ...(s.placement !== SidecarPlacement.CONTAINER ? [s.container] : [])];
-    applyContainerOrder(w,
-      [
-        ...ordered.filter(s => s.beforeInitContainers).flatMap(initOf),
-        ...ownInits,
-        ...ordered.filter(s => !s.beforeInitContainers).flatMap(initOf),
-      ],
-      [
-        ...ordered.filter(s => s.placement === SidecarPlacement.CONTAINER).map(s => s.container),
-        ...apps,
-      ],
-    );
+    const before: kplus.Container[] = [];
+    const after: kplus.Container[] = [];
+    const mains: kplus.Container[] = [];
+    for (const s of ordered) {
+      const list = s.beforeInitContainers ? before : after;
+      list.push(...s.companions);
+      if (s.placement !== SidecarPlacement.CONTAINER) list.push(s.container);
+      else mains.push(s.container);
+    }
+    applyContainerOrder(w, [...before, ...ownInits, ...after], [...mains, ...apps]);
 
     if (!this.volumesRestored) this.volumesRestored = restoreStatefulSetVolumes(w);
 
@@ -239,17 +238,19 @@ export class PodSidecars extends Construct {
       this.patchedGracePeriod = shutdown.total;
     }
 
-    return this.view(served, shutdown, ordered);
+    // The order changed, not which containers are the app's and the workload's own.
+    return this.view(served, shutdown, ordered, apps, ownInits);
   }
 
-  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed, ordered: Sidecar[] = this.inStartOrder()): PodView {
+  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed, ordered: Sidecar[] = this.inStartOrder(),
+    apps?: kplus.Container[], ownInits?: kplus.Container[]): PodView {
     const initContainers = this.workload.initContainers;
     const containers = this.workload.containers;
     return {
       workload: this.workload,
       sidecars: ordered,
-      appContainers: this.notSidecars(containers),
-      ownInitContainers: this.notSidecars(initContainers),
+      appContainers: apps ?? this.notSidecars(containers),
+      ownInitContainers: ownInits ?? this.notSidecars(initContainers),
       volumes: this._volumes,
       served,
       shutdown,

@@ -582,6 +582,12 @@ export class Sidecar extends Construct {
   /** The longest time its preStop hook runs, in parallel with the app's stop. */
   public readonly preStopBudget: Duration;
 
+  /** `shutdownBudget` in seconds. @internal */
+  public readonly _shutdownSeconds: number;
+
+  /** `preStopBudget` in seconds. @internal */
+  public readonly _preStopSeconds: number;
+
   /** Whether the sidecar gates the app's start (a startup probe or a startup command). */
   public readonly gatesStartup: boolean;
 
@@ -662,37 +668,19 @@ export class Sidecar extends Construct {
     }
     this.beforeInitContainers = props.beforeInitContainers ?? true;
     this.appContainerNames = props.appContainers ? [...props.appContainers] : undefined;
-    this.shutdownBudget = Duration.seconds(checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0)));
-    this.preStopBudget = Duration.seconds(checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0)));
+    this._shutdownSeconds = checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0));
+    this._preStopSeconds = checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0));
+    this.shutdownBudget = Duration.seconds(this._shutdownSeconds);
+    this.preStopBudget = Duration.seconds(this._preStopSeconds);
 
     const resources = checks.resources(this.profile.resources(props.resources));
 
     const ports = props.ports ?? [];
-    if (specOnly.needed) {
-      ports.forEach((port, i) => {
-        const prop = port.prop ?? port.name ?? 'ports';
-        checks.port(prop, port.number);
-        if (port.name !== undefined && !isPortName(port.name)) {
-          fail('PORT_NAME_INVALID', `port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
-        }
-        const other = ports.slice(0, i).find(p => portKey(p) === portKey(port));
-        if (other !== undefined) {
-          const props2 = [other.prop ?? other.name, port.prop ?? port.name].filter(p => p !== undefined);
-          fail('PORT_DUPLICATE', `port ${portKey(port)} is listed twice${props2.length === 2 ? ` ('${props2[0]}' and '${props2[1]}')` : ''}`,
-            props2.length === 2 ? `give '${props2[0]}' and '${props2[1]}' different port numbers` : 'list each port of the sidecar once');
-        }
-        if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
-          fail('PORT_DUPLICATE', `two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
-        }
-      });
-    }
+    if (specOnly.needed) checkPorts(ports, checks);
     this._ports = ports.map(p => Object.assign({}, p, { prop: p.prop ?? p.name }));
     this._appPorts = (props.appPorts ?? []).map(p => ({ number: checks.port(p.prop, p.number), prop: p.prop }));
 
-    if (specOnly.needed) {
-      for (const variable of Object.keys(props.envVariables ?? {})) checks.envName('envVariables', variable);
-      for (const variable of Object.keys(props.appEnvVariables ?? {})) checks.envName('appEnvVariables', variable);
-    }
+    if (specOnly.needed) checkEnvNames(props, checks);
 
     if (props.metrics !== undefined) {
       const { portName, path = '/metrics' } = props.metrics;
@@ -790,17 +778,7 @@ export class Sidecar extends Construct {
     // Config files: a ConfigMap in the workload's namespace, and a rollout on change.
     if (Object.keys(files).length > 0) {
       const configDir = checks.absolutePath('configDir', props.configDir ?? `/etc/${name}`);
-      if (specOnly.needed) {
-        for (const [file, content] of Object.entries(files)) {
-        // A ConfigMap key (validation.IsConfigMapKey): the API server refuses others.
-          if (!/^[-._a-zA-Z0-9]+$/.test(file) || file.length > 253 || file === '.' || file === '..') {
-            fail('CONFIG_FILE_INVALID', `config file name ${JSON.stringify(file)} in 'configFiles' is not a ConfigMap key`, 'name each file with letters, digits, \'-\', \'_\' and \'.\' (no \'/\'), at most 253 characters');
-          }
-          if (typeof content !== 'string') {
-            fail('CONFIG_FILE_INVALID', `config file '${file}' in 'configFiles' has no text content`, 'pass each file\'s content as a string');
-          }
-        }
-      }
+      if (specOnly.needed) checkConfigFiles(files, checks.fail);
       // The ConfigMap lives where the pod does: the workload's namespace, or none when the
       // workload has none (not the namespace of the chart the sidecar was created in).
       this.configMap = new kplus.ConfigMap(this, 'Resource', {
@@ -820,24 +798,8 @@ export class Sidecar extends Construct {
         readOnly: true,
       });
     }
+    if (specOnly.needed) checkPodMetadata(props, checks.fail);
     // The key's name part is the container name, a DNS label: always a valid key.
-    if (specOnly.needed) {
-      for (const [key, value] of [...Object.entries(props.podAnnotations ?? {}), ...Object.entries(props.podLabels ?? {})]) {
-        if (!isQualifiedName(key)) {
-          fail('POD_METADATA_INVALID', `pod label or annotation key ${JSON.stringify(key)} is not a valid key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
-        }
-        if (typeof value !== 'string') {
-          fail('POD_METADATA_INVALID', `pod label or annotation '${key}' has no string value`, 'pass a string');
-        }
-      }
-    }
-    if (specOnly.needed) {
-      for (const [key, value] of Object.entries(props.podLabels ?? {})) {
-        if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
-          fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
-        }
-      }
-    }
     for (const [key, value] of Object.entries(props.podAnnotations ?? {})) {
       if (key !== `config.cdk8s-sidecars.io/${name}` || this.configDigest === undefined) workload.podMetadata.addAnnotation(key, value);
     }
@@ -917,6 +879,65 @@ export class Sidecar extends Construct {
 
 // On the prototype, not on each instance: `isSidecar` reads it through `in`.
 Object.defineProperty(Sidecar.prototype, SIDECAR, { value: true });
+
+// The checks that read the spec alone: run once per shared spec (see `specChecks`).
+
+/** The spec's ports: valid numbers and names, none listed twice. */
+function checkPorts(ports: SidecarPort[], checks: Checks): void {
+  const fail = checks.fail;
+  ports.forEach((port, i) => {
+    const prop = port.prop ?? port.name ?? 'ports';
+    checks.port(prop, port.number);
+    if (port.name !== undefined && !isPortName(port.name)) {
+      fail('PORT_NAME_INVALID', `port name '${port.name}' is not valid`, 'use at most 15 lower-case letters, digits and single \'-\', with at least one letter');
+    }
+    const other = ports.slice(0, i).find(p => portKey(p) === portKey(port));
+    if (other !== undefined) {
+      const props2 = [other.prop ?? other.name, port.prop ?? port.name].filter(p => p !== undefined);
+      fail('PORT_DUPLICATE', `port ${portKey(port)} is listed twice${props2.length === 2 ? ` ('${props2[0]}' and '${props2[1]}')` : ''}`,
+        props2.length === 2 ? `give '${props2[0]}' and '${props2[1]}' different port numbers` : 'list each port of the sidecar once');
+    }
+    if (port.name !== undefined && ports.slice(0, i).some(p => p.name === port.name)) {
+      fail('PORT_DUPLICATE', `two ports are named '${port.name}'`, 'give each port of the sidecar its own name');
+    }
+  });
+}
+
+/** The spec's environment variable names. */
+function checkEnvNames(props: SidecarSpec, checks: Checks): void {
+  for (const variable of Object.keys(props.envVariables ?? {})) checks.envName('envVariables', variable);
+  for (const variable of Object.keys(props.appEnvVariables ?? {})) checks.envName('appEnvVariables', variable);
+}
+
+/** The spec's config files: ConfigMap keys with text content. */
+function checkConfigFiles(files: { [name: string]: string }, fail: Fail): void {
+  for (const [file, content] of Object.entries(files)) {
+    // A ConfigMap key (validation.IsConfigMapKey): the API server refuses others.
+    if (!/^[-._a-zA-Z0-9]+$/.test(file) || file.length > 253 || file === '.' || file === '..') {
+      fail('CONFIG_FILE_INVALID', `config file name ${JSON.stringify(file)} in 'configFiles' is not a ConfigMap key`, 'name each file with letters, digits, \'-\', \'_\' and \'.\' (no \'/\'), at most 253 characters');
+    }
+    if (typeof content !== 'string') {
+      fail('CONFIG_FILE_INVALID', `config file '${file}' in 'configFiles' has no text content`, 'pass each file\'s content as a string');
+    }
+  }
+}
+
+/** The spec's pod labels and annotations: valid keys, string values, valid label values. */
+function checkPodMetadata(props: SidecarSpec, fail: Fail): void {
+  for (const [key, value] of [...Object.entries(props.podAnnotations ?? {}), ...Object.entries(props.podLabels ?? {})]) {
+    if (!isQualifiedName(key)) {
+      fail('POD_METADATA_INVALID', `pod label or annotation key ${JSON.stringify(key)} is not a valid key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
+    }
+    if (typeof value !== 'string') {
+      fail('POD_METADATA_INVALID', `pod label or annotation '${key}' has no string value`, 'pass a string');
+    }
+  }
+  for (const [key, value] of Object.entries(props.podLabels ?? {})) {
+    if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+      fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
+    }
+  }
+}
 
 /** A Kubernetes qualified name (label and annotation keys): an optional DNS prefix and '/', then a name. */
 function isQualifiedName(key: string): boolean {

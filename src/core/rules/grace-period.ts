@@ -34,17 +34,39 @@ export interface ShutdownPlan extends ShutdownNeed {
 
 /** The plan for `app` seconds of the app's own stop and the pod's sidecars in start order. */
 export function planShutdown(app: number, sidecars: Sidecar[], limit: number | undefined): ShutdownPlan {
-  const running = sidecars.filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER);
-  const part = (s: Sidecar, d: 'shutdownBudget' | 'preStopBudget') => ({ name: s.name, seconds: s[d].toSeconds() });
-  const positive = (p: Part) => p.seconds > 0;
-  const withApp = running.filter(s => s.placement === SidecarPlacement.CONTAINER).map(s => part(s, 'shutdownBudget')).filter(positive);
-  const native = running.filter(s => s.placement === SidecarPlacement.NATIVE_SIDECAR);
-  const parts = native.filter(s => !s.stopsWithApp).map(s => part(s, 'shutdownBudget')).filter(positive);
-  const mainsDone = withApp.reduce((sum, p) => sum + p.seconds, app);
-  const preStop = running.map(s => part(s, 'preStopBudget')).filter(p => p.seconds > mainsDone);
-  const stopsWithApp = native.filter(s => s.stopsWithApp).map(s => part(s, 'shutdownBudget')).filter(p => p.seconds > mainsDone);
-  const first = Math.max(mainsDone, ...preStop.map(p => p.seconds), ...stopsWithApp.map(p => p.seconds));
-  return { app, withApp, preStop, stopsWithApp, parts, total: parts.reduce((sum, p) => sum + p.seconds, first), limit };
+  // Plain loops: this runs for every pod at synth.
+  const withApp: Part[] = [];
+  const parts: Part[] = [];
+  let mainsDone = app;
+  for (const s of sidecars) {
+    const seconds = s._shutdownSeconds;
+    if (seconds <= 0) continue;
+    if (s.placement === SidecarPlacement.CONTAINER) {
+      withApp.push({ name: s.name, seconds });
+      mainsDone += seconds;
+    } else if (s.placement === SidecarPlacement.NATIVE_SIDECAR && !s.stopsWithApp) {
+      parts.push({ name: s.name, seconds });
+    }
+  }
+  const preStop: Part[] = [];
+  const stopsWithApp: Part[] = [];
+  let first = mainsDone;
+  for (const s of sidecars) {
+    if (s.placement === SidecarPlacement.INIT_CONTAINER) continue;
+    if (s._preStopSeconds > mainsDone) {
+      preStop.push({ name: s.name, seconds: s._preStopSeconds });
+      first = Math.max(first, s._preStopSeconds);
+    }
+  }
+  for (const s of sidecars) {
+    if (s.placement === SidecarPlacement.NATIVE_SIDECAR && s.stopsWithApp && s._shutdownSeconds > mainsDone) {
+      stopsWithApp.push({ name: s.name, seconds: s._shutdownSeconds });
+      first = Math.max(first, s._shutdownSeconds);
+    }
+  }
+  let total = first;
+  for (const p of parts) total += p.seconds;
+  return { app, withApp, preStop, stopsWithApp, parts, total, limit };
 }
 
 /** The plan as a sum: `app 30s + logs 5s`, `max(app 30s, proxy preStop 40s, sync with the app 45s) + logs 5s`. */
