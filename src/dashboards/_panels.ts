@@ -183,7 +183,7 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
         restartsPanel(targets),
         ...panel({
           title: 'Readiness',
-          description: '1 while a sidecar is ready, 0 while it is not (a native sidecar is not ready until its startup probe passes).',
+          description: '1 while a sidecar is ready, 0 while it is not (a native sidecar is not ready until its startup gate passes: its startup probe or its postStart hook).',
           unit: 'short',
           type: 'timeseries',
           min: 0,
@@ -246,7 +246,7 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
       panels: [
         ...panel({
           title: 'Pod start to initialized',
-          description: 'Seconds from the pod\'s start to the end of its init phase: the native sidecars\' start chain (each waits for the startup probe of the one before) and the init containers (SidecarStartupBlocked when it never ends).',
+          description: 'Seconds from the pod\'s start to the end of its init phase: the native sidecars\' start chain (each waits until the one before runs and has passed its gate: a startup probe or a postStart hook) and the init containers (SidecarStartupBlocked when it never ends).',
           unit: 's',
           type: 'timeseries',
           min: 0,
