@@ -30,9 +30,11 @@ const ID = 'Sidecars';
  *
  * Shutdown, in the kubelet's order: every preStop hook starts at once, in parallel with
  * the app's own stop; LEGACY sidecars stop with the app; native sidecars get SIGTERM
- * after the app, in reverse start order. The pod's terminationGracePeriodSeconds is the
- * longer of the app's own shutdown time (the workload's terminationGracePeriod, 30s by
- * default) plus the LEGACY budgets, and every preStop budget; plus the native sidecars'
+ * after the app, in reverse start order, except those that stop with the app (a
+ * `stopWithAppCommand`: their preStop hook stops them). The pod's
+ * terminationGracePeriodSeconds is the longest of the app's own shutdown time (the
+ * workload's terminationGracePeriod, 30s by default) plus the LEGACY budgets, every
+ * preStop budget and every stop-with-app budget; plus the other native sidecars'
  * shutdown budgets, one after another.
  */
 export class PodSidecars extends Construct {
@@ -106,9 +108,9 @@ export class PodSidecars extends Construct {
   }
 
   /**
-   * The termination grace period the pod gets: the longer of the app's shutdown time
-   * (plus the LEGACY sidecars' budgets) and every preStop budget, plus the native
-   * sidecars' shutdown budgets.
+   * The termination grace period the pod gets: the longest of the app's shutdown time
+   * (plus the LEGACY sidecars' budgets), every preStop budget and the budgets of the
+   * sidecars that stop with the app, plus the other native sidecars' shutdown budgets.
    */
   public get terminationGracePeriod(): Duration {
     return Duration.seconds(this.shutdownNeed().total);
