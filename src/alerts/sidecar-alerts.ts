@@ -3,11 +3,12 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { promqlProblem } from './_promql';
 import { AlertDefinition, AlertTarget, checkAlertName, checkSummary } from './_rules';
+import { namespaceProblems, sidecarsIn, targetOf } from './_targets';
 import { GENERIC_ALERT_PACK } from './generic-pack';
 import { AlertPack, AlertSeverity, AlertThresholdUnit } from './pack';
-import { Checks, isDnsLabel } from '../core/checks';
+import { Checks } from '../core/checks';
 import { errorMessage, Fail, SidecarError } from '../core/errors';
-import { Sidecar, SidecarPlacement } from '../core/sidecar';
+import { Sidecar } from '../core/sidecar';
 import * as mon from '../imports/monitoring.coreos.com';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -303,27 +304,8 @@ export class SidecarAlerts extends Construct {
 
   private compute(): Model {
     if (this.model !== undefined) return this.model;
-    const sidecars = this.node.scope!.node.findAll().filter(Sidecar.isSidecar);
-    const targetOf = (s: Sidecar): AlertTarget => ({
-      container: s.name,
-      namespace: s.workload.metadata.namespace,
-      init: s.placement !== SidecarPlacement.CONTAINER,
-      longRunning: s.placement !== SidecarPlacement.INIT_CONTAINER,
-      scraped: s.metrics !== undefined,
-    });
-
-    const problems: string[] = [];
-    // Namespaces and container names go into label matchers. Container names are
-    // checked by every sidecar; a namespace is whatever the chart or workload says.
-    const badNamespaces = new Map<string, string>();
-    for (const s of sidecars) {
-      const ns = s.workload.metadata.namespace;
-      if (ns !== undefined && !isDnsLabel(ns) && !badNamespaces.has(ns)) badNamespaces.set(ns, s.workload.node.path);
-    }
-    for (const [ns, workload] of badNamespaces) {
-      problems.push(this.message('NAMESPACE_INVALID', undefined, `namespace ${JSON.stringify(ns)} of workload '${workload}' is not a valid namespace name`,
-        'use a DNS label (lower-case letters, digits and \'-\', at most 63 characters) as the chart\'s or workload\'s namespace'));
-    }
+    const sidecars = sidecarsIn(this.node.scope!);
+    const problems = namespaceProblems(sidecars, (code, problem, fix) => this.message(code, undefined, problem, fix));
     if (sidecars.length === 0 && this.rules.length === 0) {
       problems.push(this.message('NO_SIDECARS', undefined, `there is no sidecar in scope '${this.node.scope!.node.path}'`, 'create SidecarAlerts in the chart (or app) that holds the sidecars, or add rules of your own'));
     }

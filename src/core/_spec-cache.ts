@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { TextCache } from './_memo';
 
 /**
  * Internal: reuse of a named sidecar's spec between pods. Nothing here is exported from
@@ -92,9 +93,9 @@ export function specKey(parts: unknown[]): string | undefined {
   return write(parts, 0, out) ? out.join(',') : undefined;
 }
 
-/** Specs by spec function, then by key; each function's map starts over after `limit` entries. */
+/** Specs by spec function, then by key (a `TextCache` per function). */
 export class SpecCache<T> {
-  private readonly byFunction = new Map<Function, Map<string, T>>();
+  private readonly byFunction = new Map<Function, TextCache<T>>();
   private enabled = true;
 
   public constructor(private readonly limit = 1024) {}
@@ -104,16 +105,10 @@ export class SpecCache<T> {
     if (key === undefined || !this.enabled) return produce();
     let entries = this.byFunction.get(fn);
     if (entries === undefined) {
-      entries = new Map();
+      entries = new TextCache<T>(this.limit);
       this.byFunction.set(fn, entries);
     }
-    let value = entries.get(key);
-    if (value === undefined) {
-      value = produce();
-      if (entries.size >= this.limit) entries.clear();
-      entries.set(key, value);
-    }
-    return value;
+    return entries.get(key, produce);
   }
 
   /** Turns reuse off (or back on) and forgets every entry: for tests that compare both. */

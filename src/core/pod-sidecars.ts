@@ -170,8 +170,7 @@ export class PodSidecars extends Construct {
 
   /** The grace period, in the kubelet's termination order (see `planShutdown`). */
   private shutdownNeed(ordered: Sidecar[] = this.inStartOrder()): ShutdownNeed {
-    const app = this.appShutdownOverride?.toSeconds() ?? this.workload.terminationGracePeriod?.toSeconds() ?? 30;
-    return planShutdown(app, ordered, this.gracePeriodLimit?.toSeconds());
+    return planShutdown(this.appShutdown.toSeconds(), ordered, this.gracePeriodLimit?.toSeconds());
   }
 
   /** The containers a sidecar serves: app containers, and own init containers that start after it. */
@@ -202,20 +201,16 @@ export class PodSidecars extends Construct {
       const appEnv = s._appEnv;
       if (appMounts.length === 0 && appEnv.length === 0) continue;
       for (const c of view.targets) {
-        if (appMounts.length > 0) {
-          const mounted = new Set(c.mounts.map(x => x.path));
-          for (const m of appMounts) {
-            // A path the container already mounts is left alone (the rules report a clash).
-            if (mounted.has(m.path)) continue;
-            c.mount(m.path, m.volume, { readOnly: m.readOnly });
-            mounted.add(m.path);
-          }
+        const mounted = new Set(c.mounts.map(x => x.path));
+        for (const m of appMounts) {
+          // A path the container already mounts is left alone (the rules report a clash).
+          if (mounted.has(m.path)) continue;
+          c.mount(m.path, m.volume, { readOnly: m.readOnly });
+          mounted.add(m.path);
         }
-        if (appEnv.length > 0) {
-          const variables = c.env.variables;
-          for (const [name, value] of appEnv) {
-            if (variables[name] === undefined) c.env.addVariable(name, value);
-          }
+        const variables = c.env.variables;
+        for (const [name, value] of appEnv) {
+          if (variables[name] === undefined) c.env.addVariable(name, value);
         }
       }
     }
@@ -244,15 +239,15 @@ export class PodSidecars extends Construct {
     return this.view(served, shutdown, ordered, apps, ownInits);
   }
 
-  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed, ordered: Sidecar[] = this.inStartOrder(),
-    apps?: kplus.Container[], ownInits?: kplus.Container[]): PodView {
+  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed, ordered: Sidecar[],
+    apps: kplus.Container[], ownInits: kplus.Container[]): PodView {
     const initContainers = this.workload.initContainers;
     const containers = this.workload.containers;
     return {
       workload: this.workload,
       sidecars: ordered,
-      appContainers: apps ?? this.notSidecars(containers),
-      ownInitContainers: ownInits ?? this.notSidecars(initContainers),
+      appContainers: apps,
+      ownInitContainers: ownInits,
       volumes: this._volumes,
       served,
       shutdown,
@@ -276,7 +271,7 @@ export class PodSidecars extends Construct {
     if (this.registered.length === 0) {
       // A volume added without a sidecar (the Vault injector's token) must survive too.
       if (!this.volumesRestored) this.volumesRestored = restoreStatefulSetVolumes(this.workload);
-      return claims(this.view(new Map(), this.shutdownNeed()));
+      return claims(this.view(new Map(), this.shutdownNeed(), [], this.appContainers, this.ownInitContainers));
     }
     return this.check(this.arrange());
   }

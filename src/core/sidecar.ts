@@ -582,12 +582,6 @@ export class Sidecar extends Construct {
   /** The longest time its preStop hook runs, in parallel with the app's stop. */
   public readonly preStopBudget: Duration;
 
-  /** `shutdownBudget` in seconds. @internal */
-  public readonly _shutdownSeconds: number;
-
-  /** `preStopBudget` in seconds. @internal */
-  public readonly _preStopSeconds: number;
-
   /** Whether the sidecar gates the app's start (a startup probe or a startup command). */
   public readonly gatesStartup: boolean;
 
@@ -668,10 +662,8 @@ export class Sidecar extends Construct {
     }
     this.beforeInitContainers = props.beforeInitContainers ?? true;
     this.appContainerNames = props.appContainers ? [...props.appContainers] : undefined;
-    this._shutdownSeconds = checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0));
-    this._preStopSeconds = checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0));
-    this.shutdownBudget = Duration.seconds(this._shutdownSeconds);
-    this.preStopBudget = Duration.seconds(this._preStopSeconds);
+    this.shutdownBudget = Duration.seconds(checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0)));
+    this.preStopBudget = Duration.seconds(checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0)));
 
     const resources = checks.resources(this.profile.resources(props.resources));
 

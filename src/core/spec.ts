@@ -49,6 +49,13 @@ export function specContext(scope: IConstruct, props: NamedSidecarProps, default
   };
 }
 
+/**
+ * A `stopWithAppCommand` for a tool that runs as PID 1 of its container and handles SIGTERM,
+ * in an image with a shell: the shell's builtin `kill` signals PID 1 and the hook returns at
+ * once, before the tool has exited.
+ */
+export const SIGTERM_PID_1: string[] = ['sh', '-c', 'kill -TERM 1'];
+
 /** Every field of `SidecarProps`, required: the compiler refuses a literal that forgets one. */
 type AllSidecarProps = { readonly [K in keyof Required<SidecarProps>]: SidecarProps[K] };
 

@@ -6,9 +6,10 @@ import { DashTarget, overviewRows, containerRow, RowSpec, PanelSpec, RANGE_MACRO
 import type { DashboardInput } from './_render';
 import { DashboardPack, DashboardPanelType, DashboardUnit } from './pack';
 import { promqlProblem } from '../alerts/_promql';
+import { namespaceProblems, sidecarsIn, targetOf } from '../alerts/_targets';
 import { Checks, isDnsLabel } from '../core/checks';
 import { errorMessage, Fail, SidecarError } from '../core/errors';
-import { Sidecar, SidecarPlacement } from '../core/sidecar';
+import { Sidecar } from '../core/sidecar';
 
 const K8S_LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const K8S_LABEL_PREFIX = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -227,28 +228,12 @@ export class SidecarDashboards extends Construct {
 
   private compute(): Model {
     if (this.model !== undefined) return this.model;
-    const sidecars = this.node.scope!.node.findAll().filter(Sidecar.isSidecar);
+    const sidecars = sidecarsIn(this.node.scope!);
     const problems: string[] = [];
-    const targetOf = (s: Sidecar): DashTarget => ({
-      container: s.name,
-      namespace: s.workload.metadata.namespace,
-      init: s.placement !== SidecarPlacement.CONTAINER,
-      longRunning: s.placement !== SidecarPlacement.INIT_CONTAINER,
-      scraped: s.metrics !== undefined,
-    });
-
     if (sidecars.length === 0) {
       problems.push(this.message('NO_SIDECARS', undefined, `there is no sidecar in scope '${this.node.scope!.node.path}'`, 'create SidecarDashboards in the chart (or app) that holds the sidecars'));
     }
-    const badNamespaces = new Map<string, string>();
-    for (const s of sidecars) {
-      const ns = s.workload.metadata.namespace;
-      if (ns !== undefined && !isDnsLabel(ns) && !badNamespaces.has(ns)) badNamespaces.set(ns, s.workload.node.path);
-    }
-    for (const [ns, workload] of badNamespaces) {
-      problems.push(this.message('NAMESPACE_INVALID', undefined, `namespace ${JSON.stringify(ns)} of workload '${workload}' is not a valid namespace name`,
-        'use a DNS label (lower-case letters, digits and \'-\', at most 63 characters) as the chart\'s or workload\'s namespace'));
-    }
+    problems.push(...namespaceProblems(sidecars, (code, problem, fix) => this.message(code, undefined, problem, fix)));
 
     // The packs present, each with its sidecars; a pack's dashboard shows only the
     // sidecars Prometheus scrapes (its panels read their own metrics).

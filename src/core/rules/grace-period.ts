@@ -34,12 +34,11 @@ export interface ShutdownPlan extends ShutdownNeed {
 
 /** The plan for `app` seconds of the app's own stop and the pod's sidecars in start order. */
 export function planShutdown(app: number, sidecars: Sidecar[], limit: number | undefined): ShutdownPlan {
-  // Plain loops: this runs for every pod at synth.
   const withApp: Part[] = [];
   const parts: Part[] = [];
   let mainsDone = app;
   for (const s of sidecars) {
-    const seconds = s._shutdownSeconds;
+    const seconds = s.shutdownBudget.toSeconds();
     if (seconds <= 0) continue;
     if (s.placement === SidecarPlacement.CONTAINER) {
       withApp.push({ name: s.name, seconds });
@@ -48,25 +47,20 @@ export function planShutdown(app: number, sidecars: Sidecar[], limit: number | u
       parts.push({ name: s.name, seconds });
     }
   }
+  // What runs in parallel with the app and outlasts it: preStop hooks, and sidecars that stop with it.
   const preStop: Part[] = [];
   const stopsWithApp: Part[] = [];
-  let first = mainsDone;
   for (const s of sidecars) {
     if (s.placement === SidecarPlacement.INIT_CONTAINER) continue;
-    if (s._preStopSeconds > mainsDone) {
-      preStop.push({ name: s.name, seconds: s._preStopSeconds });
-      first = Math.max(first, s._preStopSeconds);
-    }
+    const hook = s.preStopBudget.toSeconds();
+    if (hook > mainsDone) preStop.push({ name: s.name, seconds: hook });
   }
   for (const s of sidecars) {
-    if (s.placement === SidecarPlacement.NATIVE_SIDECAR && s.stopsWithApp && s._shutdownSeconds > mainsDone) {
-      stopsWithApp.push({ name: s.name, seconds: s._shutdownSeconds });
-      first = Math.max(first, s._shutdownSeconds);
-    }
+    const seconds = s.shutdownBudget.toSeconds();
+    if (s.placement === SidecarPlacement.NATIVE_SIDECAR && s.stopsWithApp && seconds > mainsDone) stopsWithApp.push({ name: s.name, seconds });
   }
-  let total = first;
-  for (const p of parts) total += p.seconds;
-  return { app, withApp, preStop, stopsWithApp, parts, total, limit };
+  const first = Math.max(mainsDone, ...preStop.map(p => p.seconds), ...stopsWithApp.map(p => p.seconds));
+  return { app, withApp, preStop, stopsWithApp, parts, total: parts.reduce((sum, p) => sum + p.seconds, first), limit };
 }
 
 /** The plan as a sum: `app 30s + logs 5s`, `max(app 30s, proxy preStop 40s, sync with the app 45s) + logs 5s`. */

@@ -8,7 +8,7 @@ import type { StatsdExporterSidecarProps } from './sidecar';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
 import { SidecarSpec } from '../../core/sidecar';
-import { SpecContext } from '../../core/spec';
+import { SIGTERM_PID_1, SpecContext } from '../../core/spec';
 
 export const DEFAULT_NAME = 'statsd-exporter';
 export const DEFAULT_STATSD_PORT = 9125;
@@ -26,7 +26,7 @@ const MAPPING_FILE = 'mapping.yaml';
  * before the exporter has exited). The exporter handles SIGTERM: main.go:554-560 at v0.28.0
  * (`signal.Notify(signals, os.Interrupt, syscall.SIGTERM)`, then main returns).
  */
-const STOP_WITH_APP = ['sh', '-c', 'kill -TERM 1'];
+const STOP_WITH_APP = SIGTERM_PID_1;
 /** Where the exporter may listen for StatsD: the loopback (the app in the pod) or every interface. */
 const LISTEN_ADDRESSES = ['127.0.0.1', '0.0.0.0', '::1', '::'];
 

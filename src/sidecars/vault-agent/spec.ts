@@ -9,7 +9,7 @@ import { dnsLabelFrom } from '../../core/checks';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
 import { SidecarCompanion, SidecarMode, SidecarSpec } from '../../core/sidecar';
-import { SpecContext } from '../../core/spec';
+import { SIGTERM_PID_1, SpecContext } from '../../core/spec';
 import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters } from '../../core/volumes';
 
 export const DEFAULT_NAME = 'vault-agent';
@@ -45,9 +45,9 @@ const STARTUP_TIMEOUT_SECONDS = 300;
  * `signal.Notify(shutdownCh, os.Interrupt, syscall.SIGTERM)`), and `AgentCommand.Run`
  * (command/agent.go) returns from its run group on `<-c.ShutdownCh` ("Vault agent shutdown
  * triggered"), which cancels the auth, sink and template servers. `kill` is a builtin of
- * the image's BusyBox `sh` (Alpine): the hook returns at once, before the agent has exited.
+ * the image's BusyBox `sh` (Alpine): `SIGTERM_PID_1` returns at once, before the agent has exited.
  */
-const STOP_WITH_APP = ['sh', '-c', 'kill -TERM 1'];
+const STOP_WITH_APP = SIGTERM_PID_1;
 
 /** The name of the volume the secrets are rendered to. */
 export function secretsVolumeName(name: string): string {
