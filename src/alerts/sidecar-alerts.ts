@@ -311,14 +311,16 @@ export class SidecarAlerts extends Construct {
     }
 
     // The packs present: the generic one for every sidecar, and each sidecar's own.
+    const everyTarget = sidecars.map(targetOf);
     const packs: Array<{ pack: AlertPack; targets: AlertTarget[] }> = sidecars.length > 0
-      ? [{ pack: GENERIC_ALERT_PACK, targets: sidecars.map(targetOf) }]
+      ? [{ pack: GENERIC_ALERT_PACK, targets: everyTarget }]
       : [];
-    for (const s of sidecars) {
+    for (let i = 0; i < sidecars.length; i++) {
+      const s = sidecars[i];
       if (s.alertPack === undefined) continue;
       const entry = packs.find(p => p.pack === s.alertPack);
       if (entry !== undefined) {
-        entry.targets.push(targetOf(s));
+        entry.targets.push(everyTarget[i]);
         continue;
       }
       const namesake = packs.find(p => p.pack.name === s.alertPack!.name);
@@ -327,7 +329,7 @@ export class SidecarAlerts extends Construct {
           'give each alert pack its own name, or pass the same AlertPack object to every sidecar of that kind'));
         continue;
       }
-      packs.push({ pack: s.alertPack, targets: [targetOf(s)] });
+      packs.push({ pack: s.alertPack, targets: [everyTarget[i]] });
     }
     // The generic pack first, then by name: the rule groups do not depend on construction order.
     packs.sort((a, b) => (a.pack === GENERIC_ALERT_PACK ? -1 : b.pack === GENERIC_ALERT_PACK ? 1 : a.pack.name.localeCompare(b.pack.name)));

@@ -65,6 +65,10 @@ export class PodSidecars extends Construct {
   private gracePeriodLimit?: Duration;
   private patchedGracePeriod?: number;
   private volumesRestored = false;
+  /** Bumped by every change made through this library (see `_changed`). */
+  private version = 0;
+  /** The last validation: the pod's state right after it, and its errors. */
+  private validated?: { readonly stamp: string; readonly errors: string[] };
 
   private constructor(workload: kplus.AbstractPod) {
     super(workload, ID);
@@ -72,9 +76,12 @@ export class PodSidecars extends Construct {
     this._volumes = new VolumeRegistry(workload);
     // cdk8s has no "prepare" phase; validation runs, for the whole app, before any
     // object renders (App.synth, Chart.toJson, Testing.synth). It is the one point
-    // where every container of the pod is known: the pod is arranged (idempotently:
-    // cdk8s may validate twice), then the read-only pod rules run.
-    this.node.addValidation({ validate: () => this.validatePod() });
+    // where every container of the pod is known: the pod is arranged, then the read-only
+    // pod rules run. cdk8s validates the whole app once more for every chart it
+    // renders; a pod unchanged since its last validation keeps that result.
+    this.node.addValidation({
+      validate: () => this.validated !== undefined && this.validated.stamp === this.stamp() ? this.validated.errors : this.revalidate(),
+    });
   }
 
   /**
@@ -121,6 +128,7 @@ export class PodSidecars extends Construct {
    * terminationGracePeriod.
    */
   public declareAppShutdown(duration: Duration): void {
+    this.version++;
     this.appShutdownOverride = Duration.seconds(this.checks().seconds('declareAppShutdown', duration));
   }
 
@@ -129,12 +137,24 @@ export class PodSidecars extends Construct {
    * when the app and the sidecars need more.
    */
   public limitTerminationGracePeriod(limit: Duration): void {
+    this.version++;
     this.gracePeriodLimit = Duration.seconds(this.checks().seconds('limitTerminationGracePeriod', limit));
   }
 
   /** @internal */
   public _register(sidecar: Sidecar): void {
+    this.version++;
     this.registered.push(sidecar);
+  }
+
+  /**
+   * Records a change to a sidecar of the pod that the arrangement or the rules read
+   * (a volume, an environment variable for the app).
+   *
+   * @internal
+   */
+  public _changed(): void {
+    this.version++;
   }
 
   /**
@@ -147,6 +167,7 @@ export class PodSidecars extends Construct {
    * @internal
    */
   public _claim(key: string, by: string, what: string): void {
+    this.version++;
     this.claimed.push({ key, by, what });
   }
 
@@ -199,18 +220,22 @@ export class PodSidecars extends Construct {
       served.set(s, view);
       const appMounts = s._appMounts;
       const appEnv = s._appEnv;
-      if (appMounts.length === 0 && appEnv.length === 0) continue;
+      if (appMounts.length === 0 && appEnv.size === 0) continue;
       for (const c of view.targets) {
-        const mounted = new Set(c.mounts.map(x => x.path));
-        for (const m of appMounts) {
-          // A path the container already mounts is left alone (the rules report a clash).
-          if (mounted.has(m.path)) continue;
-          c.mount(m.path, m.volume, { readOnly: m.readOnly });
-          mounted.add(m.path);
+        if (appMounts.length > 0) {
+          const mounted = new Set(c.mounts.map(x => x.path));
+          for (const m of appMounts) {
+            // A path the container already mounts is left alone (the rules report a clash).
+            if (mounted.has(m.path)) continue;
+            c.mount(m.path, m.volume, { readOnly: m.readOnly });
+            mounted.add(m.path);
+          }
         }
-        const variables = c.env.variables;
-        for (const [name, value] of appEnv) {
-          if (variables[name] === undefined) c.env.addVariable(name, value);
+        if (appEnv.size > 0) {
+          const variables = c.env.variables;
+          for (const [name, value] of appEnv) {
+            if (variables[name] === undefined) c.env.addVariable(name, value);
+          }
         }
       }
     }
@@ -263,6 +288,26 @@ export class PodSidecars extends Construct {
       const found = rule(pod);
       if (found.length > 0) errors.push(...found);
     }
+    return errors;
+  }
+
+  /**
+   * What the arrangement and the rules read and anything can still change: the changes
+   * made through this library (a version), and, of cdk8s-plus's pod, the volumes and every
+   * container with its mounts and ports, in order. Equal stamps: the arrangement would
+   * change nothing, and the rules would find what they found.
+   */
+  private stamp(): string {
+    const w = this.workload;
+    let stamp = `${this.version} ${w.volumes.length}`;
+    for (const c of w.initContainers) stamp += ` i:${c.name}:${c.mounts.length}:${c.ports.length}`;
+    for (const c of w.containers) stamp += ` c:${c.name}:${c.mounts.length}:${c.ports.length}`;
+    return stamp;
+  }
+
+  private revalidate(): string[] {
+    const errors = this.validatePod();
+    this.validated = { stamp: this.stamp(), errors };
     return errors;
   }
 

@@ -829,7 +829,9 @@ export class Sidecar extends Construct {
     if (given !== undefined && given.name !== declaration.name) {
       fail('VOLUME_NAME_MISMATCH', `volume '${given.name}' is declared with the name '${declaration.name}'`, 'give the declaration the volume\'s own name');
     }
-    const volume = PodSidecars.of(this.workload)._volumes.register(this, declaration,
+    const pod = PodSidecars.of(this.workload);
+    pod._changed();
+    const volume = pod._volumes.register(this, declaration,
       () => declaration.source._create(this, `Volume-${declaration.name}`, declaration.name));
     // A memory-backed emptyDir without a limit can fill the node's memory.
     if (unboundedMemory(volume)) {
@@ -850,6 +852,7 @@ export class Sidecar extends Construct {
    */
   public addAppEnvVariable(name: string, value: kplus.EnvValue): void {
     this.checks.envName('appEnvVariables', name);
+    PodSidecars.of(this.workload)._changed();
     this.appEnv.set(name, value);
   }
 
@@ -863,9 +866,9 @@ export class Sidecar extends Construct {
     return this.appMounts;
   }
 
-  /** @internal */
-  public get _appEnv(): Array<[string, kplus.EnvValue]> {
-    return [...this.appEnv];
+  /** Variables for the app containers, in the order set. @internal */
+  public get _appEnv(): ReadonlyMap<string, kplus.EnvValue> {
+    return this.appEnv;
   }
 }
 

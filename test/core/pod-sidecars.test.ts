@@ -654,3 +654,85 @@ describe('the workload\'s own init containers', () => {
     );
   });
 });
+
+describe('a pod is validated again only when it changed', () => {
+  const logsVolume = { name: 'app-logs', source: SidecarVolumeSource.emptyDir(), path: '/var/log/app', readOnly: true, appPath: '/var/log/app' };
+
+  test('an app of several charts synthesizes every chart, each pod arranged as in one chart', () => {
+    const build = (charts: number) => {
+      const app = Testing.app();
+      return Array.from({ length: charts }, (_, i) => {
+        const chart = new Chart(app, `c${i}`, { namespace: 'production' });
+        const w = webDeployment(chart);
+        add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR).addVolume(logsVolume);
+        add(chart, w, 'proxy', SidecarProfile.PROXY, { shutdownBudget: Duration.seconds(5) });
+        return chart;
+      });
+    };
+    // cdk8s validates the whole app once per chart it renders.
+    const alone = podSpec(find(synth(build(1)[0]), 'Deployment'));
+    expect(alone.initContainers.map((c: any) => c.name)).toEqual(['logs', 'proxy']);
+    for (const chart of build(3)) {
+      expect(podSpec(find(synth(chart), 'Deployment'))).toEqual(alone);
+    }
+  });
+
+  test('a container added after a synth is checked at the next', () => {
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR);
+    synth(chart);
+    w.addInitContainer({ name: 'logs', image: 'other:1.0.0' });
+    expect(() => Testing.synth(chart)).toThrow(/\[CONTAINER_NAME_TAKEN\] workload 'test\/web', sidecar 'logs'/);
+  });
+
+  test('a mount added after a synth is checked at the next', () => {
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR).addVolume(logsVolume);
+    synth(chart);
+    w.containers[0].mount('/var/log/app', kplus.Volume.fromEmptyDir(chart, 'own', 'own-logs'));
+    expect(() => Testing.synth(chart)).toThrow(/\[MOUNT_PATH_TAKEN\] workload 'test\/web': container 'app' mounts both 'app-logs' and 'own-logs' at '\/var\/log\/app'/);
+  });
+
+  test('a port added after a synth is checked at the next', () => {
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { ports: [{ number: 15001, name: 'outbound' }] });
+    synth(chart);
+    w.containers[0].addPort({ number: 15001 });
+    expect(() => Testing.synth(chart)).toThrow(/\[PORT_IN_USE\] workload 'test\/web', sidecar 'proxy'/);
+  });
+
+  test('a volume mounted after a synth is checked at the next', () => {
+    const chart = newChart();
+    const w = webDeployment(chart);
+    add(chart, w, 'proxy', SidecarProfile.PROXY).addVolume({ name: 'proxy-config', source: SidecarVolumeSource.emptyDir(), path: '/etc/proxy', readOnly: true });
+    synth(chart);
+    w.containers[0].mount('/config', kplus.Volume.fromEmptyDir(chart, 'app-config', 'proxy-config'));
+    expect(() => Testing.synth(chart)).toThrow(/\[VOLUME_NAME_TAKEN\] workload 'test\/web': container 'app' mounts a volume named 'proxy-config'/);
+  });
+
+  test('a sidecar, a volume, an app variable or a grace limit added after a synth is in the next', () => {
+    const chart = newChart();
+    const w = webDeployment(chart);
+    const logs = add(chart, w, 'logs', SidecarProfile.LOG_COLLECTOR);
+    synth(chart);
+
+    add(chart, w, 'proxy', SidecarProfile.PROXY, { shutdownBudget: Duration.seconds(5) });
+    logs.addVolume(logsVolume);
+    logs.addAppEnvVariable('LOG_DIR', kplus.EnvValue.fromValue('/var/log/app'));
+    let spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(spec.initContainers.map((c: any) => c.name)).toEqual(['logs', 'proxy']);
+    expect(spec.terminationGracePeriodSeconds).toBe(35);
+    const app = spec.containers.find((c: any) => c.name === 'app');
+    expect(app.volumeMounts).toContainEqual({ name: 'app-logs', mountPath: '/var/log/app', readOnly: false });
+    expect(app.env).toContainEqual({ name: 'LOG_DIR', value: '/var/log/app' });
+
+    PodSidecars.of(w).declareAppShutdown(Duration.seconds(10));
+    spec = podSpec(find(synth(chart), 'Deployment'));
+    expect(spec.terminationGracePeriodSeconds).toBe(15);
+    PodSidecars.of(w).limitTerminationGracePeriod(Duration.seconds(12));
+    expect(() => Testing.synth(chart)).toThrow(/\[GRACE_PERIOD_TOO_SHORT\] workload 'test\/web'/);
+  });
+});
