@@ -120,8 +120,8 @@ export class SpecCache<T> {
 
 /** The shared spec each named sidecar's props were made from (set by `namedSidecarProps`). */
 const specOfProps = new WeakMap<object, object>();
-/** Shared specs whose own checks (those that read nothing but the spec) already passed once. */
-const checkedSpecs = new WeakSet<object>();
+/** What the core made of each shared spec (see `sharedPlan`). */
+const plans = new WeakMap<object, unknown>();
 
 /** Records that `props` were made from the shared `spec`. */
 export function recordSpec(props: object, spec: object): void {
@@ -129,12 +129,18 @@ export function recordSpec(props: object, spec: object): void {
 }
 
 /**
- * Whether the checks of the spec `props` were made from have passed for an earlier
- * sidecar: they read the spec alone, so they would pass again. The first time, marks the
- * spec, to be trusted once `passed()` is called.
+ * What the core makes of `props` apart from the workload (their checks included): made by
+ * `produce` once per shared spec, since props made from one spec are equal but for the
+ * workload; made every time for props that were not (a `Sidecar` of the user's own). An
+ * error is not remembered.
  */
-export function specChecks(props: object): { readonly needed: boolean; passed(): void } {
+export function sharedPlan<T>(props: object, produce: () => T): T {
   const spec = specOfProps.get(props);
-  if (spec !== undefined && checkedSpecs.has(spec)) return { needed: false, passed: () => {} };
-  return { needed: true, passed: () => { if (spec !== undefined) checkedSpecs.add(spec); } };
+  if (spec === undefined) return produce();
+  let plan = plans.get(spec) as T | undefined;
+  if (plan === undefined) {
+    plan = produce();
+    plans.set(spec, plan);
+  }
+  return plan;
 }

@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { AppMount, DeclaredVolume } from './_internal';
 import { keepWithWorkload, runsToCompletion } from './_pod';
-import { specChecks } from './_spec-cache';
+import { sharedPlan } from './_spec-cache';
 import { Checks, dnsLabelFrom, isDnsLabel, isPortName } from './checks';
 import { Fail, failFor, workloadSubject } from './errors';
 import { PodSidecars } from './pod-sidecars';
@@ -624,185 +624,76 @@ export class Sidecar extends Construct {
     const checks = new Checks(fail);
     this.checks = checks;
 
-    if (!isDnsLabel(name)) {
-      fail('CONTAINER_NAME_INVALID', `'${name}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
-    }
-    const companions = props.companions ?? [];
-    for (const n of [name, ...companions.map(c => c.name)]) {
-      if (!isDnsLabel(n)) {
-        fail('CONTAINER_NAME_INVALID', `'${n}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
-      }
-      if (workload.initContainers.some(c => c.name === n) || workload.containers.some(c => c.name === n)) {
+    // What the props decide apart from the workload: made once for every pod whose sidecar
+    // was made from the same shared spec (see `namedSidecarProps`), checks included.
+    const plan = sharedPlan(props, () => planOf(props, name, workload, this, checks));
+    this.mode = plan.mode;
+    this.placement = plan.placement;
+    this.profile = plan.profile;
+    this.kind = plan.kind;
+    this.alertPack = plan.alertPack;
+    this.dashboardPack = plan.dashboardPack;
+    this.startRank = plan.startRank;
+    this.beforeInitContainers = plan.beforeInitContainers;
+    this.appContainerNames = plan.appContainerNames;
+    this.shutdownBudget = plan.shutdownBudget;
+    this.preStopBudget = plan.preStopBudget;
+    this._ports = plan.ports;
+    this._appPorts = plan.appPorts;
+    this.metrics = plan.metrics;
+    this.gatesStartup = plan.gatesStartup;
+    this.stopsWithApp = plan.stopsWithApp;
+
+    const initContainers = workload.initContainers;
+    const containers = workload.containers;
+    for (const n of plan.containerNames) {
+      if (initContainers.some(c => c.name === n) || containers.some(c => c.name === n)) {
         fail('CONTAINER_NAME_TAKEN', `the pod already has a container named '${n}'`, 'give this sidecar another name with the \'name\' prop');
       }
     }
-    // Checks that read the spec alone ran for an earlier sidecar made from the same
-    // shared spec (see `namedSidecarProps`): they would pass again.
-    const specOnly = specChecks(props);
-    if (specOnly.needed) checks.image(props.image);
 
-    this.mode = checks.oneOf('mode', props.mode ?? Sidecar.defaultModeOf(this), SidecarMode, 'SidecarMode');
-    if (props.runOnce) {
-      this.placement = SidecarPlacement.INIT_CONTAINER;
-    } else if (this.mode === SidecarMode.NATIVE) {
-      this.placement = SidecarPlacement.NATIVE_SIDECAR;
-    } else if (props.legacyJobInitContainer && runsToCompletion(workload)) {
-      this.placement = SidecarPlacement.INIT_CONTAINER;
-    } else {
-      this.placement = SidecarPlacement.CONTAINER;
-    }
-
-    this.profile = props.profile ?? SidecarProfile.DATA_SYNC;
-    this.kind = props.kind ?? 'generic';
-    this.alertPack = props.alertPack;
-    this.dashboardPack = props.dashboardPack;
-    this.startRank = props.startRank ?? this.profile.startRank;
-    if (typeof this.startRank !== 'number' || !Number.isFinite(this.startRank)) {
-      fail('START_RANK_INVALID', `start rank ${this.startRank} is not a number`, 'pass a finite number as \'startRank\' (100 log collectors, 200 secret injectors, 300 proxies, 400 others)');
-    }
-    this.beforeInitContainers = props.beforeInitContainers ?? true;
-    this.appContainerNames = props.appContainers ? [...props.appContainers] : undefined;
-    this.shutdownBudget = Duration.seconds(checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0)));
-    this.preStopBudget = Duration.seconds(checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0)));
-
-    const resources = checks.resources(this.profile.resources(props.resources));
-
-    const ports = props.ports ?? [];
-    if (specOnly.needed) checkPorts(ports, checks);
-    this._ports = ports.map(p => Object.assign({}, p, { prop: p.prop ?? p.name }));
-    this._appPorts = (props.appPorts ?? []).map(p => ({ number: checks.port(p.prop, p.number), prop: p.prop }));
-
-    if (specOnly.needed) checkEnvNames(props, checks);
-
-    if (props.metrics !== undefined) {
-      const { portName, path = '/metrics' } = props.metrics;
-      if (specOnly.needed && !ports.some(p => p.name === portName)) {
-        fail('METRICS_PORT_UNKNOWN', `the metrics port '${portName}' is not one of the sidecar's named ports`, 'name the port that serves the metrics in \'ports\' and pass that name as \'metrics.portName\'');
-      }
-      if (specOnly.needed && (!path.startsWith('/') || /\s/.test(path))) {
-        fail('METRICS_PATH_INVALID', `metrics path '${path}' is not an absolute URL path`, 'pass a path such as \'/metrics\'');
-      }
-      this.metrics = { portName, path };
-    }
-
-    // The image's own identity, unless the user chose another; the gid never follows the uid.
-    const user = props.user ?? props.imageUser ?? NONROOT;
-    const group = props.group ?? props.imageGroup ?? NONROOT;
-    checks.identity(user, group);
-
-    const native = this.placement === SidecarPlacement.NATIVE_SIDECAR;
-    const runsOnce = this.placement === SidecarPlacement.INIT_CONTAINER;
-    if (props.preStop !== undefined && props.stopWithAppCommand !== undefined) {
-      fail('PRE_STOP_CONFLICT', '\'preStop\' and \'stopWithAppCommand\' are both set, and a container has one preStop hook',
-        'keep \'stopWithAppCommand\' for a sidecar the app does not need while it stops, or \'preStop\' (a drain) for one it does');
-    }
-    // The startup command is the postStart hook in both modes (a run-once init container has no hooks);
-    // in NATIVE mode it is the gate instead of the startup probe.
-    const startCommand = runsOnce ? undefined : props.startupCommand;
-    this.gatesStartup = native ? props.startup !== undefined || startCommand !== undefined : startCommand !== undefined;
-    // NATIVE only: the preStop hook that stops the tool with the app.
-    const stopWithApp = native ? props.stopWithAppCommand : undefined;
-    this.stopsWithApp = stopWithApp !== undefined;
-    const preStop = stopWithApp !== undefined ? kplus.Handler.fromCommand(stopWithApp) : props.preStop;
-
-    const common = {
-      image: props.image,
-      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-      envVariables: props.envVariables,
-      resources,
-      securityContext: {
-        ensureNonRoot: true,
-        user,
-        group,
-        privileged: false,
-        allowPrivilegeEscalation: false,
-        readOnlyRootFilesystem: true,
-        capabilities: { drop: [kplus.Capability.ALL] },
-        seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-      },
-    };
-    // Companions first: they run once, right before the sidecar.
-    // Object.assign, not `{ ...common, name }`: V8 (Node.js 20) adds each property after a
-    // spread on a slow path, about 0.5 µs each (docs/benchmark.md).
-    this.companions = companions.map(c => workload.addInitContainer(Object.assign({}, common, {
-      name: c.name,
-      command: c.command ?? props.command,
-      args: c.args ?? props.args,
-    })));
-    const containerProps: kplus.ContainerProps = Object.assign({}, common, {
-      name,
-      command: props.command,
-      args: props.args,
-      ports: ports.map(p => ({ number: p.number, name: p.name, protocol: p.protocol })),
-      // An init container that runs once may have neither probes nor lifecycle hooks.
-      startup: runsOnce || (native && startCommand !== undefined) ? undefined : props.startup,
-      readiness: runsOnce ? undefined : props.readiness,
-      liveness: runsOnce ? undefined : props.liveness,
-      lifecycle: runsOnce || (!startCommand && !preStop) ? undefined : {
-        postStart: startCommand ? kplus.Handler.fromCommand(startCommand) : undefined,
-        preStop,
-      },
-      restartPolicy: native ? kplus.ContainerRestartPolicy.ALWAYS : undefined,
-    });
+    // Companions first: they run once, right before the sidecar. Each container gets its
+    // own copy of the variables: cdk8s-plus keeps the object it is given and adds to it
+    // (`container.env.addVariable`), and the plan is shared.
+    this.companions = plan.companions.map(c => workload.addInitContainer(withOwnEnv(c)));
+    const containerProps = withOwnEnv(plan.container);
     this.container = this.placement === SidecarPlacement.CONTAINER
       ? workload.addContainer(containerProps)
       : workload.addInitContainer(containerProps);
 
     PodSidecars.of(workload)._register(this);
 
-    // Writable paths: private emptyDirs, one per path, named after the sidecar.
-    const files = props.configFiles ?? {};
-    const configVolumeName = dnsLabelFrom(name, 'config');
-    // The config volume's name is taken first, so a writable '/config' gets another.
-    const writableNames = new Set<string>(Object.keys(files).length > 0 ? [configVolumeName] : []);
-    for (const path of props.writablePaths ?? []) {
-      checks.absolutePath('writablePaths', path);
-      let volumeName = dnsLabelFrom(name, path);
-      for (let n = 2; writableNames.has(volumeName); n++) volumeName = dnsLabelFrom(volumeName.slice(0, 58), String(n));
-      writableNames.add(volumeName);
-      this.addVolume({
-        name: volumeName,
-        source: SidecarVolumeSource.emptyDir({ sizeLimit: props.writableSizeLimit ?? Size.mebibytes(64) }),
-        path,
-      });
-    }
+    for (const w of plan.writable) this.addVolume({ name: w.name, source: w.source, path: w.path });
 
     // Config files: a ConfigMap in the workload's namespace, and a rollout on change.
-    if (Object.keys(files).length > 0) {
-      const configDir = checks.absolutePath('configDir', props.configDir ?? `/etc/${name}`);
-      if (specOnly.needed) checkConfigFiles(files, checks.fail);
+    const config = plan.config;
+    if (config !== undefined) {
       // The ConfigMap lives where the pod does: the workload's namespace, or none when the
       // workload has none (not the namespace of the chart the sidecar was created in).
       this.configMap = new kplus.ConfigMap(this, 'Resource', {
         metadata: { namespace: workload.metadata.namespace },
-        data: { ...files },
+        data: { ...config.files },
       });
       keepWithWorkload(this.configMap, workload);
       // cdk8s leaves out a map of only empty strings: files that are all empty still exist.
-      if (Object.values(files).every(text => text === '')) {
-        ApiObject.of(this.configMap).addJsonPatch(JsonPatch.add('/data', { ...files }));
+      if (config.allEmpty) {
+        ApiObject.of(this.configMap).addJsonPatch(JsonPatch.add('/data', { ...config.files }));
       }
-      this.configDigest = digestOf(files);
+      this.configDigest = config.digest;
       this.addVolume({
-        name: configVolumeName,
+        name: config.volumeName,
         source: SidecarVolumeSource.configMap(this.configMap),
-        path: configDir,
+        path: config.dir,
         readOnly: true,
       });
     }
-    if (specOnly.needed) checkPodMetadata(props, checks.fail);
-    // The key's name part is the container name, a DNS label: always a valid key.
-    for (const [key, value] of Object.entries(props.podAnnotations ?? {})) {
-      if (key !== `config.cdk8s-sidecars.io/${name}` || this.configDigest === undefined) workload.podMetadata.addAnnotation(key, value);
-    }
-    if (this.configDigest !== undefined) workload.podMetadata.addAnnotation(`config.cdk8s-sidecars.io/${name}`, this.configDigest);
-    for (const [key, value] of Object.entries(props.podLabels ?? {})) workload.podMetadata.addLabel(key, value);
+    const podMetadata = workload.podMetadata;
+    for (const [key, value] of plan.podAnnotations) podMetadata.addAnnotation(key, value);
+    if (this.configDigest !== undefined) podMetadata.addAnnotation(`config.cdk8s-sidecars.io/${name}`, this.configDigest);
+    for (const [key, value] of plan.podLabels) podMetadata.addLabel(key, value);
 
     for (const volume of props.volumes ?? []) this.addVolume(volume);
-    if (props.appEnvVariables !== undefined) {
-      for (const variable of Object.keys(props.appEnvVariables)) this.appEnv.set(variable, props.appEnvVariables[variable]);
-    }
-    specOnly.passed();
+    for (const [variable, value] of plan.appEnv) this.appEnv.set(variable, value);
   }
 
   /** The container name. */
@@ -875,7 +766,221 @@ export class Sidecar extends Construct {
 // On the prototype, not on each instance: `isSidecar` reads it through `in`.
 Object.defineProperty(Sidecar.prototype, SIDECAR, { value: true });
 
-// The checks that read the spec alone: run once per shared spec (see `specChecks`).
+/** What a sidecar's props decide apart from its workload (see `sharedPlan`). */
+interface SidecarPlan {
+  /** The container names: the sidecar's, then its companions'. */
+  readonly containerNames: string[];
+  readonly mode: SidecarMode;
+  readonly placement: SidecarPlacement;
+  readonly profile: SidecarProfile;
+  readonly kind: string;
+  readonly alertPack?: AlertPack;
+  readonly dashboardPack?: DashboardPack;
+  readonly startRank: number;
+  readonly beforeInitContainers: boolean;
+  readonly appContainerNames?: string[];
+  readonly shutdownBudget: Duration;
+  readonly preStopBudget: Duration;
+  readonly ports: SidecarPort[];
+  readonly appPorts: SidecarAppPort[];
+  readonly metrics?: SidecarMetricsEndpoint;
+  readonly gatesStartup: boolean;
+  readonly stopsWithApp: boolean;
+  /** The containers' props; `withOwnEnv` gives each container its own variables. */
+  readonly companions: kplus.ContainerProps[];
+  readonly container: kplus.ContainerProps;
+  readonly writable: Array<{ readonly name: string; readonly path: string; readonly source: SidecarVolumeSource }>;
+  readonly config?: {
+    readonly files: { [name: string]: string };
+    readonly dir: string;
+    readonly volumeName: string;
+    readonly digest: string;
+    readonly allEmpty: boolean;
+  };
+  /** The spec's pod annotations, less the config digest's (the sidecar's own comes last). */
+  readonly podAnnotations: Array<[string, string]>;
+  readonly podLabels: Array<[string, string]>;
+  readonly appEnv: Array<[string, kplus.EnvValue]>;
+}
+
+/** The plan of `props` for a sidecar named `name` on `workload`, every check of the props included. */
+function planOf(props: SidecarProps, name: string, workload: kplus.AbstractPod, sidecar: Sidecar, checks: Checks): SidecarPlan {
+  const fail = checks.fail;
+  if (!isDnsLabel(name)) {
+    fail('CONTAINER_NAME_INVALID', `'${name}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
+  }
+  const companions = props.companions ?? [];
+  const containerNames = [name, ...companions.map(c => c.name)];
+  for (const n of containerNames) {
+    if (!isDnsLabel(n)) {
+      fail('CONTAINER_NAME_INVALID', `'${n}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
+    }
+  }
+  checks.image(props.image);
+
+  const mode = checks.oneOf('mode', props.mode ?? Sidecar.defaultModeOf(sidecar), SidecarMode, 'SidecarMode');
+  let placement: SidecarPlacement;
+  if (props.runOnce) {
+    placement = SidecarPlacement.INIT_CONTAINER;
+  } else if (mode === SidecarMode.NATIVE) {
+    placement = SidecarPlacement.NATIVE_SIDECAR;
+  } else if (props.legacyJobInitContainer && runsToCompletion(workload)) {
+    placement = SidecarPlacement.INIT_CONTAINER;
+  } else {
+    placement = SidecarPlacement.CONTAINER;
+  }
+
+  const profile = props.profile ?? SidecarProfile.DATA_SYNC;
+  const startRank = props.startRank ?? profile.startRank;
+  if (typeof startRank !== 'number' || !Number.isFinite(startRank)) {
+    fail('START_RANK_INVALID', `start rank ${startRank} is not a number`, 'pass a finite number as \'startRank\' (100 log collectors, 200 secret injectors, 300 proxies, 400 others)');
+  }
+  const shutdownBudget = Duration.seconds(checks.seconds('shutdownBudget', props.shutdownBudget ?? Duration.seconds(0)));
+  const preStopBudget = Duration.seconds(checks.seconds('preStopBudget', props.preStopBudget ?? Duration.seconds(0)));
+
+  const resources = checks.resources(profile.resources(props.resources));
+
+  const ports = props.ports ?? [];
+  checkPorts(ports, checks);
+  const appPorts = (props.appPorts ?? []).map(p => ({ number: checks.port(p.prop, p.number), prop: p.prop }));
+  checkEnvNames(props, checks);
+
+  let metrics: SidecarMetricsEndpoint | undefined;
+  if (props.metrics !== undefined) {
+    const { portName, path = '/metrics' } = props.metrics;
+    if (!ports.some(p => p.name === portName)) {
+      fail('METRICS_PORT_UNKNOWN', `the metrics port '${portName}' is not one of the sidecar's named ports`, 'name the port that serves the metrics in \'ports\' and pass that name as \'metrics.portName\'');
+    }
+    if (!path.startsWith('/') || /\s/.test(path)) {
+      fail('METRICS_PATH_INVALID', `metrics path '${path}' is not an absolute URL path`, 'pass a path such as \'/metrics\'');
+    }
+    metrics = { portName, path };
+  }
+
+  // The image's own identity, unless the user chose another; the gid never follows the uid.
+  const user = props.user ?? props.imageUser ?? NONROOT;
+  const group = props.group ?? props.imageGroup ?? NONROOT;
+  checks.identity(user, group);
+
+  const native = placement === SidecarPlacement.NATIVE_SIDECAR;
+  const runsOnce = placement === SidecarPlacement.INIT_CONTAINER;
+  if (props.preStop !== undefined && props.stopWithAppCommand !== undefined) {
+    fail('PRE_STOP_CONFLICT', '\'preStop\' and \'stopWithAppCommand\' are both set, and a container has one preStop hook',
+      'keep \'stopWithAppCommand\' for a sidecar the app does not need while it stops, or \'preStop\' (a drain) for one it does');
+  }
+  // The startup command is the postStart hook in both modes (a run-once init container has no hooks);
+  // in NATIVE mode it is the gate instead of the startup probe.
+  const startCommand = runsOnce ? undefined : props.startupCommand;
+  // NATIVE only: the preStop hook that stops the tool with the app.
+  const stopWithApp = native ? props.stopWithAppCommand : undefined;
+  const preStop = stopWithApp !== undefined ? kplus.Handler.fromCommand(stopWithApp) : props.preStop;
+
+  const common = {
+    image: props.image,
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    envVariables: props.envVariables,
+    resources,
+    securityContext: {
+      ensureNonRoot: true,
+      user,
+      group,
+      privileged: false,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: [kplus.Capability.ALL] },
+      seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
+    },
+  };
+  // Object.assign, not `{ ...common, name }`: V8 (Node.js 20) adds each property after a
+  // spread on a slow path, about 0.5 µs each (docs/benchmark.md).
+  const companionProps = companions.map(c => Object.assign({}, common, {
+    name: c.name,
+    command: c.command ?? props.command,
+    args: c.args ?? props.args,
+  }));
+  const container: kplus.ContainerProps = Object.assign({}, common, {
+    name,
+    command: props.command,
+    args: props.args,
+    ports: ports.map(p => ({ number: p.number, name: p.name, protocol: p.protocol })),
+    // An init container that runs once may have neither probes nor lifecycle hooks.
+    startup: runsOnce || (native && startCommand !== undefined) ? undefined : props.startup,
+    readiness: runsOnce ? undefined : props.readiness,
+    liveness: runsOnce ? undefined : props.liveness,
+    lifecycle: runsOnce || (!startCommand && !preStop) ? undefined : {
+      postStart: startCommand ? kplus.Handler.fromCommand(startCommand) : undefined,
+      preStop,
+    },
+    restartPolicy: native ? kplus.ContainerRestartPolicy.ALWAYS : undefined,
+  });
+
+  // Writable paths: private emptyDirs, one per path, named after the sidecar.
+  const files = props.configFiles ?? {};
+  const hasFiles = Object.keys(files).length > 0;
+  const configVolumeName = dnsLabelFrom(name, 'config');
+  // The config volume's name is taken first, so a writable '/config' gets another.
+  const writableNames = new Set<string>(hasFiles ? [configVolumeName] : []);
+  const writable: Array<{ name: string; path: string; source: SidecarVolumeSource }> = [];
+  for (const path of props.writablePaths ?? []) {
+    checks.absolutePath('writablePaths', path);
+    let volumeName = dnsLabelFrom(name, path);
+    for (let n = 2; writableNames.has(volumeName); n++) volumeName = dnsLabelFrom(volumeName.slice(0, 58), String(n));
+    writableNames.add(volumeName);
+    writable.push({ name: volumeName, path, source: SidecarVolumeSource.emptyDir({ sizeLimit: props.writableSizeLimit ?? Size.mebibytes(64) }) });
+  }
+
+  let config: SidecarPlan['config'];
+  if (hasFiles) {
+    const dir = checks.absolutePath('configDir', props.configDir ?? `/etc/${name}`);
+    checkConfigFiles(files, fail);
+    config = {
+      files: { ...files },
+      dir,
+      volumeName: configVolumeName,
+      digest: digestOf(files),
+      allEmpty: Object.values(files).every(text => text === ''),
+    };
+  }
+  checkPodMetadata(props, fail);
+  // The key's name part is the container name, a DNS label: always a valid key.
+  const podAnnotations = Object.entries(props.podAnnotations ?? {})
+    .filter(([key]) => key !== `config.cdk8s-sidecars.io/${name}` || config === undefined);
+
+  return {
+    containerNames,
+    mode,
+    placement,
+    profile,
+    kind: props.kind ?? 'generic',
+    alertPack: props.alertPack,
+    dashboardPack: props.dashboardPack,
+    startRank,
+    beforeInitContainers: props.beforeInitContainers ?? true,
+    appContainerNames: props.appContainers ? [...props.appContainers] : undefined,
+    shutdownBudget,
+    preStopBudget,
+    ports: ports.map(p => Object.assign({}, p, { prop: p.prop ?? p.name })),
+    appPorts,
+    metrics,
+    gatesStartup: native ? props.startup !== undefined || startCommand !== undefined : startCommand !== undefined,
+    stopsWithApp: stopWithApp !== undefined,
+    companions: companionProps,
+    container,
+    writable,
+    config,
+    podAnnotations,
+    podLabels: Object.entries(props.podLabels ?? {}),
+    appEnv: Object.entries(props.appEnvVariables ?? {}),
+  };
+}
+
+/** `props` with a copy of their variables, for one container. */
+function withOwnEnv(props: kplus.ContainerProps): kplus.ContainerProps {
+  const env = props.envVariables;
+  return env === undefined ? props : Object.assign({}, props, { envVariables: { ...env } });
+}
+
+// The checks that read the props alone: run once per plan (see `planOf`).
 
 /** The spec's ports: valid numbers and names, none listed twice. */
 function checkPorts(ports: SidecarPort[], checks: Checks): void {

@@ -108,6 +108,21 @@ describe('shared specs', () => {
     expect(buildExampleApp(Testing.app()).charts.map(c => Testing.synth(c))).toEqual(shared);
   });
 
+  test('a variable added to one pod\'s sidecar stays in that pod', () => {
+    const chart = newChart();
+    const logs = [0, 1].map(i => new FluentBitSidecar(chart, `logs-${i}`, {
+      workload: webDeployment(chart, `web-${i}`),
+      outputs: [FluentBitOutput.forward({ host: 'agg.logging' })],
+    }));
+    logs[0].container.env.addVariable('ONLY_HERE', kplus.EnvValue.fromValue('x'));
+    expect(Object.keys(logs[0].container.env.variables)).toContain('ONLY_HERE');
+    expect(Object.keys(logs[1].container.env.variables)).not.toContain('ONLY_HERE');
+    const envOf = (name: string) => Testing.synth(chart).find(o => o.metadata.name.startsWith(name))
+      .spec.template.spec.initContainers.find((c: any) => c.name === 'fluent-bit').env.map((e: any) => e.name);
+    expect(envOf('test-web-0')).toContain('ONLY_HERE');
+    expect(envOf('test-web-1')).not.toContain('ONLY_HERE');
+  });
+
   test('an error about a shared spec still names its own workload', () => {
     const chart = newChart();
     const a = webDeployment(chart, 'a');
