@@ -15,6 +15,7 @@ import { Fail } from './errors';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** What the API server accepts as an environment variable name (validation.IsEnvVarName). */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
@@ -39,6 +40,19 @@ export function isDnsName(name: string): boolean {
 /** True when `name` is a valid DNS-1123 subdomain (ConfigMap and Secret names). */
 export function isDnsSubdomain(name: string): boolean {
   return typeof name === 'string' && name.length > 0 && name.length <= 253 && DNS_SUBDOMAIN.test(name);
+}
+
+/** True when `value` is a Kubernetes label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit (or empty). */
+export function isLabelValue(value: string): boolean {
+  return typeof value === 'string' && value.length <= 63 && LABEL_VALUE.test(value);
+}
+
+/** True when `key` is a Kubernetes qualified name (label and annotation keys): an optional DNS-1123 subdomain and '/', then a non-empty label value. */
+export function isQualifiedName(key: string): boolean {
+  if (typeof key !== 'string') return false;
+  const slash = key.lastIndexOf('/');
+  const name = key.slice(slash + 1);
+  return (slash < 0 || isDnsSubdomain(key.slice(0, slash))) && name.length > 0 && isLabelValue(name);
 }
 
 /** True when `name` is a valid IANA_SVC_NAME (container port names). */

@@ -6,8 +6,8 @@ import { Checks } from './checks';
 import { failFor, workloadSubject } from './errors';
 import { POD_RULES } from './rules';
 import { claims } from './rules/claims';
-import { planShutdown } from './rules/grace-period';
-import { podContainers, PodView, Served, ShutdownNeed } from './rules/rule';
+import { planShutdown, ShutdownPlan } from './rules/grace-period';
+import { podContainers, PodView, Served } from './rules/rule';
 import type { Sidecar } from './sidecar';
 import { SidecarPlacement } from './sidecar';
 import { VolumeRegistry } from './volume-registry';
@@ -190,7 +190,7 @@ export class PodSidecars extends Construct {
   }
 
   /** The grace period, in the kubelet's termination order (see `planShutdown`). */
-  private shutdownNeed(ordered: Sidecar[] = this.inStartOrder()): ShutdownNeed {
+  private shutdownNeed(ordered: Sidecar[] = this.inStartOrder()): ShutdownPlan {
     return planShutdown(this.appShutdown.toSeconds(), ordered, this.gracePeriodLimit?.toSeconds());
   }
 
@@ -264,7 +264,7 @@ export class PodSidecars extends Construct {
     return this.view(served, shutdown, ordered, apps, ownInits);
   }
 
-  private view(served: Map<Sidecar, Served>, shutdown: ShutdownNeed, ordered: Sidecar[],
+  private view(served: Map<Sidecar, Served>, shutdown: ShutdownPlan, ordered: Sidecar[],
     apps: kplus.Container[], ownInits: kplus.Container[]): PodView {
     const initContainers = this.workload.initContainers;
     const containers = this.workload.containers;

@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { AppMount, DeclaredVolume } from './_internal';
 import { keepWithWorkload, runsToCompletion } from './_pod';
 import { sharedPlan } from './_spec-cache';
-import { Checks, dnsLabelFrom, isDnsLabel, isPortName } from './checks';
+import { Checks, dnsLabelFrom, isDnsLabel, isLabelValue, isPortName, isQualifiedName } from './checks';
 import { Fail, failFor, workloadSubject } from './errors';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
@@ -806,9 +806,6 @@ interface SidecarPlan {
 /** The plan of `props` for a sidecar named `name` on `workload`, every check of the props included. */
 function planOf(props: SidecarProps, name: string, workload: kplus.AbstractPod, sidecar: Sidecar, checks: Checks): SidecarPlan {
   const fail = checks.fail;
-  if (!isDnsLabel(name)) {
-    fail('CONTAINER_NAME_INVALID', `'${name}' is not a valid container name`, 'use a DNS label: lower-case letters, digits and \'-\', at most 63 characters, set with the \'name\' prop');
-  }
   const companions = props.companions ?? [];
   const containerNames = [name, ...companions.map(c => c.name)];
   for (const n of containerNames) {
@@ -1033,19 +1030,10 @@ function checkPodMetadata(props: SidecarSpec, fail: Fail): void {
     }
   }
   for (const [key, value] of Object.entries(props.podLabels ?? {})) {
-    if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+    if (!isLabelValue(value)) {
       fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
     }
   }
-}
-
-/** A Kubernetes qualified name (label and annotation keys): an optional DNS prefix and '/', then a name. */
-function isQualifiedName(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  const name = key.slice(slash + 1);
-  return (prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix)))
-    && name.length > 0 && name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
 }
 
 /** `<number>/<protocol>`: what two containers of one pod may not both listen on. */

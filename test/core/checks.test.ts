@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AlertPack } from '../../src/alerts/pack';
-import { Checks, dnsLabelFrom, isPinnedImage, isPortName } from '../../src/core/checks';
+import { Checks, dnsLabelFrom, isLabelValue, isPinnedImage, isPortName, isQualifiedName } from '../../src/core/checks';
 import { failFor, SidecarError, workloadSubject } from '../../src/core/errors';
 import { newChart, webDeployment } from '../util';
 
@@ -209,6 +209,21 @@ describe('helpers', () => {
     ['rclone/rclone:latest', false], ['registry:5000/rclone', false], ['rclone', false], ['', false],
   ])('isPinnedImage(%p) is %p', (image, pinned) => {
     expect(isPinnedImage(image)).toBe(pinned);
+  });
+
+  // Examples from the Kubernetes docs (Labels and Selectors: syntax and character set).
+  test.each([
+    ['app.kubernetes.io/name', true], ['kubernetes.io/role', true], ['MyApp_1.x', true], ['a', true],
+    ['x'.repeat(63), true], ['x'.repeat(64), false], ['/name', false], ['example.com/', false],
+    ['Example.com/name', false], ['-name', false], ['name.', false], ['', false],
+  ])('isQualifiedName(%p) is %p', (key, valid) => {
+    expect(isQualifiedName(key)).toBe(valid);
+  });
+
+  test.each([
+    ['', true], ['v1.2-rc_3', true], ['x'.repeat(63), true], ['x'.repeat(64), false], ['-v', false], ['v_', false], ['a/b', false],
+  ])('isLabelValue(%p) is %p', (value, valid) => {
+    expect(isLabelValue(value)).toBe(valid);
   });
 
   test('dnsLabelFrom makes a DNS label of any path, at most 63 characters', () => {

@@ -1,4 +1,4 @@
-import { PodRule, ShutdownNeed, podError } from './rule';
+import { PodRule, podError } from './rule';
 import type { Sidecar } from '../sidecar';
 import { SidecarPlacement } from '../sidecar';
 
@@ -23,7 +23,15 @@ interface Part {
  *   total = max(app + sum(LEGACY budgets), every preStop budget, every stop-with-app budget)
  *           + sum(other NATIVE budgets)
  */
-export interface ShutdownPlan extends ShutdownNeed {
+export interface ShutdownPlan {
+  /** The app's own shutdown time. */
+  readonly app: number;
+  /** Budgets of the other NATIVE sidecars: one after another, after the first term. */
+  readonly parts: Part[];
+  /** The grace period the pod needs. */
+  readonly total: number;
+  /** The limit set on it, if any. */
+  readonly limit?: number;
   /** LEGACY sidecars' budgets: after the app's time. */
   readonly withApp: Part[];
   /** preStop budgets longer than the app's stop (and the LEGACY budgets): they set the first term. */
@@ -75,7 +83,7 @@ export function describeShutdown(plan: ShutdownPlan): string {
 export const gracePeriod: PodRule = pod => {
   const need = pod.shutdown;
   if (need.limit === undefined || need.total <= need.limit) return [];
-  const sum = describeShutdown(planShutdown(need.app, pod.sidecars, need.limit));
+  const sum = describeShutdown(need);
   return [podError(pod, undefined, 'GRACE_PERIOD_TOO_SHORT', `terminationGracePeriodSeconds is limited to ${need.limit}s, but the pod needs ${need.total}s (${sum})`,
     `raise the limit to at least ${need.total}s, lower the app's shutdown time, or lower the sidecars' shutdown budgets`)];
 };

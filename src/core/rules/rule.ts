@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { errorMessage, workloadSubject } from '../errors';
+import type { ShutdownPlan } from './grace-period';
 import type { Sidecar } from '../sidecar';
 import type { VolumeRegistry } from '../volume-registry';
 
@@ -19,7 +20,7 @@ export interface PodView {
   /** The containers each sidecar serves (volumes, environment), and the names it asked for that it cannot serve. */
   readonly served: ReadonlyMap<Sidecar, Served>;
   /** The grace period the pod needs, and the limit set on it. */
-  readonly shutdown: ShutdownNeed;
+  readonly shutdown: ShutdownPlan;
   /** Things only one construct per pod may do (run a Vault agent), and who claimed each. */
   readonly claims: ReadonlyArray<{ readonly key: string; readonly by: string; readonly what: string }>;
   /**
@@ -60,14 +61,6 @@ export interface Served {
   readonly unknown: string[];
   /** The containers it could serve. */
   readonly eligible: kplus.Container[];
-}
-
-/** The grace period the pod needs. */
-export interface ShutdownNeed {
-  readonly app: number;
-  readonly parts: Array<{ readonly name: string; readonly seconds: number }>;
-  readonly total: number;
-  readonly limit?: number;
 }
 
 /** A pod-wide rule. */
