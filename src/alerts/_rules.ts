@@ -62,14 +62,19 @@ export const NOT_DELETING = 'unless on (namespace, pod) kube_pod_deletion_timest
 
 /** The label matchers that select exactly these sidecars' containers. */
 export function matchers(targets: AlertTarget[]): string {
-  const names = unique(targets.map(t => t.container));
-  const namespaces = targets.some(t => t.namespace === undefined)
-    ? []
-    : unique(targets.map(t => t.namespace!));
-  const parts: string[] = [];
-  if (namespaces.length > 0) parts.push(eq('namespace', namespaces));
-  parts.push(eq('container', names));
-  return parts.join(', ');
+  const namespace = namespaceMatcher(targets);
+  return namespace === undefined ? containerMatcher(targets) : `${namespace}, ${containerMatcher(targets)}`;
+}
+
+/** The matcher of the sidecars' namespaces; undefined when one has none (it may be in any). */
+export function namespaceMatcher(targets: AlertTarget[]): string | undefined {
+  if (targets.length === 0 || targets.some(t => t.namespace === undefined)) return undefined;
+  return eq('namespace', unique(targets.map(t => t.namespace!)));
+}
+
+/** The matcher of the sidecars' exact container names. */
+export function containerMatcher(targets: AlertTarget[]): string {
+  return eq('container', unique(targets.map(t => t.container)));
 }
 
 function eq(label: string, values: string[]): string {
@@ -97,12 +102,19 @@ export function either(...parts: Array<string | undefined>): string | undefined 
   return present.map(p => `(${p})`).join('\nor\n');
 }
 
-/** Native and legacy variants of a kube-state-metrics expression. */
-export function perPlacement(targets: AlertTarget[], build: (family: 'init_container' | 'container', m: string) => string): string | undefined {
+/**
+ * Native and legacy variants of a kube-state-metrics expression, each given the
+ * `select`-ed matchers of its sidecars (the rules' exact `matchers` unless told otherwise).
+ */
+export function perPlacement(
+  targets: AlertTarget[],
+  build: (family: 'init_container' | 'container', m: string) => string,
+  select: (targets: AlertTarget[]) => string = matchers,
+): string | undefined {
   const init = targets.filter(t => t.init);
   const plain = targets.filter(t => !t.init);
   return either(
-    init.length > 0 ? build('init_container', matchers(init)) : undefined,
-    plain.length > 0 ? build('container', matchers(plain)) : undefined,
+    init.length > 0 ? build('init_container', select(init)) : undefined,
+    plain.length > 0 ? build('container', select(plain)) : undefined,
   );
 }

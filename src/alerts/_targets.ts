@@ -4,8 +4,9 @@ import { isDnsLabel } from '../core/checks';
 import { Sidecar, SidecarPlacement } from '../core/sidecar';
 
 /**
- * Internal: the sidecars SidecarAlerts and SidecarDashboards collect, as their rules and
- * panels see them. Nothing here is exported from the package.
+ * Internal: what SidecarAlerts and SidecarDashboards share: the sidecars they collect, as
+ * their rules and panels see them, grouped by the pack each brings. Nothing here is
+ * exported from the package.
  */
 
 /** The sidecars in `scope` and below, in the construct tree's order. */
@@ -37,4 +38,39 @@ export function namespaceProblems(sidecars: Sidecar[], message: (code: string, p
   }
   return [...bad].map(([ns, workload]) => message('NAMESPACE_INVALID', `namespace ${JSON.stringify(ns)} of workload '${workload}' is not a valid namespace name`,
     'use a DNS label (lower-case letters, digits and \'-\', at most 63 characters) as the chart\'s or workload\'s namespace'));
+}
+
+/** A pack and the sidecars that bring it. */
+export interface PackGroup<P> {
+  readonly pack: P;
+  readonly sidecars: Sidecar[];
+}
+
+/**
+ * The sidecars grouped by the pack `packOf` reads from each: the `seed` groups first, then
+ * by pack name, so that the output does not depend on construction order. Two different
+ * packs of one name are a mistake: `namesake` hears of each sidecar whose pack is named like
+ * an earlier one, and that sidecar is left out.
+ */
+export function groupByPack<P extends { readonly name: string }>(
+  sidecars: Sidecar[],
+  packOf: (s: Sidecar) => P | undefined,
+  namesake: (s: Sidecar, pack: P) => void,
+  seed: Array<PackGroup<P>> = [],
+): Array<PackGroup<P>> {
+  const groups = [...seed];
+  for (const s of sidecars) {
+    const pack = packOf(s);
+    if (pack === undefined) continue;
+    const group = groups.find(g => g.pack === pack);
+    if (group !== undefined) {
+      group.sidecars.push(s);
+    } else if (groups.some(g => g.pack.name === pack.name)) {
+      namesake(s, pack);
+    } else {
+      groups.push({ pack, sidecars: [s] });
+    }
+  }
+  const found = groups.slice(seed.length).sort((a, b) => a.pack.name.localeCompare(b.pack.name));
+  return [...groups.slice(0, seed.length), ...found];
 }

@@ -2,17 +2,16 @@ import { ApiObject, Duration, Lazy } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { promqlProblem } from './_promql';
-import { AlertDefinition, AlertTarget, checkAlertName, checkSummary } from './_rules';
-import { namespaceProblems, sidecarsIn, targetOf } from './_targets';
+import { AlertDefinition, checkAlertName, checkSummary } from './_rules';
+import { groupByPack, namespaceProblems, sidecarsIn, targetOf } from './_targets';
 import { GENERIC_ALERT_PACK } from './generic-pack';
-import { AlertPack, AlertSeverity, AlertThresholdUnit } from './pack';
-import { Checks } from '../core/checks';
-import { errorMessage, Fail, SidecarError } from '../core/errors';
+import { AlertSeverity, AlertThresholdUnit } from './pack';
+import { Checks, isLabelValue, isQualifiedName } from '../core/checks';
+import { errorMessage, Fail, failFor } from '../core/errors';
 import { Sidecar } from '../core/sidecar';
 import * as mon from '../imports/monitoring.coreos.com';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-const K8S_LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 const DEFAULT_RUNBOOK_BASE = 'https://github.com/cdk8s-sidecars/cdk8s-sidecars/blob/main/docs/runbooks.md';
 
 /**
@@ -310,29 +309,12 @@ export class SidecarAlerts extends Construct {
       problems.push(this.message('NO_SIDECARS', undefined, `there is no sidecar in scope '${this.node.scope!.node.path}'`, 'create SidecarAlerts in the chart (or app) that holds the sidecars, or add rules of your own'));
     }
 
-    // The packs present: the generic one for every sidecar, and each sidecar's own.
-    const everyTarget = sidecars.map(targetOf);
-    const packs: Array<{ pack: AlertPack; targets: AlertTarget[] }> = sidecars.length > 0
-      ? [{ pack: GENERIC_ALERT_PACK, targets: everyTarget }]
-      : [];
-    for (let i = 0; i < sidecars.length; i++) {
-      const s = sidecars[i];
-      if (s.alertPack === undefined) continue;
-      const entry = packs.find(p => p.pack === s.alertPack);
-      if (entry !== undefined) {
-        entry.targets.push(everyTarget[i]);
-        continue;
-      }
-      const namesake = packs.find(p => p.pack.name === s.alertPack!.name);
-      if (namesake !== undefined) {
-        problems.push(this.message('ALERT_PACK_NAME_TAKEN', undefined, `two different alert packs are named '${namesake.pack.name}' (one of them on sidecar '${s.name}' of workload '${s.workload.node.path}')`,
-          'give each alert pack its own name, or pass the same AlertPack object to every sidecar of that kind'));
-        continue;
-      }
-      packs.push({ pack: s.alertPack, targets: [everyTarget[i]] });
-    }
-    // The generic pack first, then by name: the rule groups do not depend on construction order.
-    packs.sort((a, b) => (a.pack === GENERIC_ALERT_PACK ? -1 : b.pack === GENERIC_ALERT_PACK ? 1 : a.pack.name.localeCompare(b.pack.name)));
+    // The packs present: the generic one for every sidecar first, then each sidecar's own.
+    const generic = sidecars.length > 0 ? [{ pack: GENERIC_ALERT_PACK, sidecars: [...sidecars] }] : [];
+    const packs = groupByPack(sidecars, s => s.alertPack, (s, pack) => {
+      problems.push(this.message('ALERT_PACK_NAME_TAKEN', undefined, `two different alert packs are named '${pack.name}' (one of them on sidecar '${s.name}' of workload '${s.workload.node.path}')`,
+        'give each alert pack its own name, or pass the same AlertPack object to every sidecar of that kind'));
+    }, generic).map(g => ({ pack: g.pack, targets: g.sidecars.map(targetOf) }));
     const definitions = new Map<string, AlertDefinition>();
     for (const { pack } of packs) {
       for (const def of pack._definitions) {
@@ -434,14 +416,10 @@ export class SidecarAlerts extends Construct {
   /** Kubernetes labels: an optional DNS prefix and a name, a value of at most 63 characters. */
   private checkObjectLabels(labels: { [name: string]: string }) {
     for (const [key, value] of Object.entries(labels)) {
-      const slash = key.lastIndexOf('/');
-      const prefix = slash < 0 ? undefined : key.slice(0, slash);
-      const name = key.slice(slash + 1);
-      const validPrefix = prefix === undefined || (prefix.length <= 253 && /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(prefix));
-      if (!validPrefix || name.length > 63 || !K8S_LABEL_VALUE.test(name) || name === '') {
+      if (!isQualifiedName(key)) {
         this.failer()('LABEL_INVALID', `label name '${key}' in labels is not a valid Kubernetes label key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
       }
-      if (typeof value !== 'string' || value.length > 63 || !K8S_LABEL_VALUE.test(value)) {
+      if (!isLabelValue(value)) {
         this.failer()('LABEL_INVALID', `the value of label '${key}' in labels is not a valid Kubernetes label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
       }
     }
@@ -473,9 +451,7 @@ export class SidecarAlerts extends Construct {
   }
 
   private failer(alert?: string): Fail {
-    return (code, problem, fix) => {
-      throw new SidecarError(code, this.subject(alert), problem, fix);
-    };
+    return failFor(this.subject(alert));
   }
 }
 

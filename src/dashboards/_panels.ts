@@ -1,4 +1,4 @@
-import { AlertTarget, either, matchers } from '../alerts/_rules';
+import { AlertTarget, containerMatcher, namespaceMatcher, perPlacement } from '../alerts/_rules';
 
 /**
  * Internal: the panels every sidecar gets (overview, and the top row of each kind's
@@ -47,7 +47,7 @@ export interface RowSpec {
 }
 
 /** The dashboard variables every selector uses. */
-export const VARIABLES = 'namespace=~"$namespace", pod=~"$pod"';
+const VARIABLES = 'namespace=~"$namespace", pod=~"$pod"';
 /** The placeholder of a pack's query for the sidecars' selector. */
 export const SIDECAR = '$sidecar';
 /** Grafana's range macros, and a duration that stands for them when the grammar checks a query. */
@@ -56,32 +56,18 @@ export const RANGE_MACROS = /\$__(rate_interval|interval|range)\b/g;
 const BY = 'namespace, pod, container';
 const WHO = '{{pod}} {{container}}';
 
-/** The exact container names of the targets (no namespace: the variable picks it). */
-export function containerMatcher(targets: DashTarget[]): string {
-  return matchers(targets.map(t => ({ ...t, namespace: undefined })));
-}
-
-/** The selector of the targets' containers, with the dashboard's variables. */
+/** The selector of the targets' containers (exact names; the variable picks the namespace), with the dashboard's variables. */
 export function selector(targets: DashTarget[]): string {
   return `${VARIABLES}, ${containerMatcher(targets)}`;
 }
 
-/** Native and legacy variants of a kube-state-metrics expression, `or`-ed. */
+/** Native and legacy variants of a kube-state-metrics expression, `or`-ed, with the dashboard's selectors. */
 function perFamily(targets: DashTarget[], build: (family: 'init_container' | 'container', m: string) => string): string | undefined {
-  const init = targets.filter(t => t.init);
-  const plain = targets.filter(t => !t.init);
-  return either(
-    init.length > 0 ? build('init_container', selector(init)) : undefined,
-    plain.length > 0 ? build('container', selector(plain)) : undefined,
-  );
+  return perPlacement(targets, build, selector);
 }
 
 function q(expr: string | undefined, legend: string): QuerySpec[] {
   return expr === undefined ? [] : [{ expr, legend }];
-}
-
-function panel(p: PanelSpec): PanelSpec[] {
-  return p.queries.length === 0 ? [] : [p];
 }
 
 /** Sidecars that are not ready, in running pods, native ones by their restart policy. */
@@ -149,39 +135,15 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
     {
       title: 'Health',
       panels: [
-        ...panel({
-          title: 'Sidecars not ready',
-          description: 'Sidecars of running pods that are not ready now (SidecarContainerNotReady fires after its window).',
-          unit: 'short',
-          type: 'stat',
-          width: 6,
-          queries: q(withZero('count', notReady(targets)), 'not ready'),
-        }),
-        ...panel({
-          title: 'Sidecars waiting',
-          description: 'Sidecars waiting to run now, for any reason (CrashLoopBackOff, ImagePullBackOff, PodInitializing, ...).',
-          unit: 'short',
-          type: 'stat',
-          width: 6,
-          queries: q(withZero('count', perFamily(targets, (family, m) => `(kube_pod_${family}_status_waiting_reason{${m}} == 1)`)), 'waiting'),
-        }),
-        ...panel({
-          title: 'Restarts in the last hour (all sidecars)',
-          unit: 'short',
-          type: 'stat',
-          width: 6,
-          queries: q(withZero('sum', restarts(targets)), 'restarts'),
-        }),
-        ...panel({
-          title: 'Sidecars OOMKilled last time',
-          description: 'Sidecars whose last termination was an OOM kill (kube-state-metrics keeps the last reason until the next one).',
-          unit: 'short',
-          type: 'stat',
-          width: 6,
-          queries: q(withZero('count', perFamily(targets, (family, m) => `(kube_pod_${family}_status_last_terminated_reason{${m}, reason="OOMKilled"} == 1)`)), 'OOMKilled'),
-        }),
+        total('Sidecars not ready', 'Sidecars of running pods that are not ready now (SidecarContainerNotReady fires after its window).',
+          'count', notReady(targets), 'not ready'),
+        total('Sidecars waiting', 'Sidecars waiting to run now, for any reason (CrashLoopBackOff, ImagePullBackOff, PodInitializing, ...).',
+          'count', perFamily(targets, (family, m) => `(kube_pod_${family}_status_waiting_reason{${m}} == 1)`), 'waiting'),
+        total('Restarts in the last hour (all sidecars)', undefined, 'sum', restarts(targets), 'restarts'),
+        total('Sidecars OOMKilled last time', 'Sidecars whose last termination was an OOM kill (kube-state-metrics keeps the last reason until the next one).',
+          'count', perFamily(targets, (family, m) => `(kube_pod_${family}_status_last_terminated_reason{${m}, reason="OOMKilled"} == 1)`), 'OOMKilled'),
         restartsPanel(targets),
-        ...panel({
+        {
           title: 'Readiness',
           description: '1 while a sidecar is ready, 0 while it is not (a native sidecar is not ready until its startup gate passes: its startup probe or its postStart hook).',
           unit: 'short',
@@ -189,8 +151,8 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
           min: 0,
           max: 1,
           queries: q(perFamily(targets.filter(t => t.longRunning), (family, m) => `kube_pod_${family}_status_ready{${m}}`), WHO),
-        }),
-        ...panel({
+        },
+        {
           title: 'Waiting and last termination reasons',
           description: 'Why a sidecar waits (CrashLoopBackOff, ImagePullBackOff, PodInitializing) and why it last stopped (OOMKilled, Error, Completed).',
           unit: 'short',
@@ -202,7 +164,7 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
             ...q(perFamily(targets, (family, m) => `kube_pod_${family}_status_waiting_reason{${m}} == 1`), `${WHO} waiting: {{reason}}`),
             ...q(perFamily(targets, (family, m) => `kube_pod_${family}_status_last_terminated_reason{${m}} == 1`), `${WHO} last terminated: {{reason}}`),
           ],
-        }),
+        },
       ],
     },
     {
@@ -244,7 +206,7 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
     {
       title: 'Start',
       panels: [
-        ...panel({
+        {
           title: 'Pod start to initialized',
           description: 'Seconds from the pod\'s start to the end of its init phase: the native sidecars\' start chain (each waits until the one before runs and has passed its gate: a startup probe or a postStart hook) and the init containers (SidecarStartupBlocked when it never ends).',
           unit: 's',
@@ -254,7 +216,7 @@ export function overviewRows(targets: DashTarget[]): RowSpec[] {
             expr: `(kube_pod_status_initialized_time{${VARIABLES}} - kube_pod_start_time{${VARIABLES}})\nand on (namespace, pod) kube_pod_init_container_info{${selector(native)}, restart_policy="Always"}`,
             legend: '{{pod}}',
           }],
-        }),
+        },
         {
           title: 'Pod start to ready',
           description: 'Seconds from the pod\'s start until it is ready, for the pods with sidecars.',
@@ -280,8 +242,16 @@ export function containerRow(targets: DashTarget[]): RowSpec {
   };
 }
 
-function withZero(aggregation: 'count' | 'sum', expr: string | undefined): string | undefined {
-  return expr === undefined ? undefined : `${aggregation}(${expr}) or vector(0)`;
+/** A number of the Health row: the `count` or `sum` of `expr` over every sidecar, 0 when nothing matches. */
+function total(title: string, description: string | undefined, aggregation: 'count' | 'sum', expr: string | undefined, legend: string): PanelSpec {
+  return {
+    title,
+    description,
+    unit: 'short',
+    type: 'stat',
+    width: 6,
+    queries: q(expr === undefined ? undefined : `${aggregation}(${expr}) or vector(0)`, legend),
+  };
 }
 
 /**
@@ -289,10 +259,7 @@ function withZero(aggregation: 'count' | 'sum', expr: string | undefined): strin
  * that have these sidecars, from kube-state-metrics' container info.
  */
 export function variableQuery(targets: DashTarget[], label: 'namespace' | 'pod'): { query: string; regex?: string } {
-  const namespaces = targets.some(t => t.namespace === undefined) ? undefined : [...new Set(targets.map(t => t.namespace!))].sort();
-  const scope = label === 'pod'
-    ? 'namespace=~"$namespace"'
-    : (namespaces === undefined ? undefined : matchers(targets.map(t => ({ ...t }))).split(', container')[0]);
+  const scope = label === 'pod' ? 'namespace=~"$namespace"' : namespaceMatcher(targets);
   const sel = (family: string, ts: DashTarget[]) => `kube_pod_${family}_info{${[scope, containerMatcher(ts)].filter(x => x !== undefined).join(', ')}}`;
   const init = targets.filter(t => t.init);
   const plain = targets.filter(t => !t.init);

@@ -6,13 +6,10 @@ import { DashTarget, overviewRows, containerRow, RowSpec, PanelSpec, RANGE_MACRO
 import type { DashboardInput } from './_render';
 import { DashboardPack, DashboardPanelType, DashboardUnit } from './pack';
 import { promqlProblem } from '../alerts/_promql';
-import { namespaceProblems, sidecarsIn, targetOf } from '../alerts/_targets';
-import { Checks, isDnsLabel } from '../core/checks';
-import { errorMessage, Fail, SidecarError } from '../core/errors';
+import { groupByPack, namespaceProblems, sidecarsIn, targetOf } from '../alerts/_targets';
+import { Checks, isDnsLabel, isLabelValue, isQualifiedName } from '../core/checks';
+import { errorMessage, Fail, failFor } from '../core/errors';
 import { Sidecar } from '../core/sidecar';
-
-const K8S_LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
-const K8S_LABEL_PREFIX = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
 /**
  * Properties of SidecarDashboards.
@@ -140,15 +137,15 @@ export class SidecarDashboards extends Construct {
     const labelValue = props.labelValue ?? '1';
     this.labels = { ...props.labels, [label]: labelValue };
     for (const [key, value] of Object.entries(this.labels)) {
-      if (!isLabelKey(key)) {
+      if (!isQualifiedName(key)) {
         fail('DASHBOARD_LABEL_INVALID', `label name '${key}' is not a valid Kubernetes label key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
       }
-      if (typeof value !== 'string' || value.length > 63 || !K8S_LABEL_VALUE.test(value)) {
+      if (!isLabelValue(value)) {
         fail('DASHBOARD_LABEL_INVALID', `the value of label '${key}' is not a valid Kubernetes label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
       }
     }
     const folderAnnotation = props.folderAnnotation ?? 'grafana_folder';
-    if (!isLabelKey(folderAnnotation)) {
+    if (!isQualifiedName(folderAnnotation)) {
       fail('DASHBOARD_FOLDER_INVALID', `folder annotation '${folderAnnotation}' is not a valid annotation key`, 'use an optional DNS prefix and \'/\', then at most 63 letters, digits, \'-\', \'_\' and \'.\'');
     }
     if (props.folder !== undefined && (typeof props.folder !== 'string' || props.folder.trim() === '' || /[\n\r]/.test(props.folder))) {
@@ -237,24 +234,10 @@ export class SidecarDashboards extends Construct {
 
     // The packs present, each with its sidecars; a pack's dashboard shows only the
     // sidecars Prometheus scrapes (its panels read their own metrics).
-    const packs: Array<{ pack: DashboardPack; targets: DashTarget[]; first: Sidecar }> = [];
-    for (const s of sidecars) {
-      const pack = s.dashboardPack;
-      if (pack === undefined) continue;
-      const entry = packs.find(p => p.pack === pack);
-      if (entry !== undefined) {
-        entry.targets.push(targetOf(s));
-        continue;
-      }
-      const namesake = packs.find(p => p.pack.name === pack.name);
-      if (namesake !== undefined) {
-        problems.push(this.message('DASHBOARD_PACK_INVALID', s.name, `two different dashboard packs are named '${pack.name}' (one of them on the sidecar of workload '${s.workload.node.path}')`,
-          'give each dashboard pack its own name, or pass the same DashboardPack object to every sidecar of that kind'));
-        continue;
-      }
-      packs.push({ pack, targets: [targetOf(s)], first: s });
-    }
-    packs.sort((a, b) => a.pack.name.localeCompare(b.pack.name));
+    const packs = groupByPack(sidecars, s => s.dashboardPack, (s, pack) => {
+      problems.push(this.message('DASHBOARD_PACK_INVALID', s.name, `two different dashboard packs are named '${pack.name}' (one of them on the sidecar of workload '${s.workload.node.path}')`,
+        'give each dashboard pack its own name, or pass the same DashboardPack object to every sidecar of that kind'));
+    });
 
     const dashboards: DashboardModel[] = [];
     if (sidecars.length > 0) {
@@ -268,9 +251,10 @@ export class SidecarDashboards extends Construct {
         targets,
       });
     }
-    for (const { pack, targets, first } of packs) {
-      const rows = this.packRows(pack, first, problems);
+    for (const { pack, sidecars: withPack } of packs) {
+      const rows = this.packRows(pack, withPack[0], problems);
       if (rows === undefined) continue;
+      const targets = withPack.map(targetOf);
       const scraped = targets.filter(t => t.scraped);
       dashboards.push({
         key: pack.name,
@@ -384,24 +368,12 @@ export class SidecarDashboards extends Construct {
   }
 
   private failer(): Fail {
-    return (code, problem, fix) => {
-      throw new SidecarError(code, this.subject(), problem, fix);
-    };
+    return failFor(this.subject());
   }
 }
 
 function hash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
-}
-
-/** A Kubernetes label (or annotation) key: an optional DNS prefix and a name of at most 63 characters. */
-function isLabelKey(key: string): boolean {
-  if (typeof key !== 'string') return false;
-  const slash = key.lastIndexOf('/');
-  const prefix = slash < 0 ? undefined : key.slice(0, slash);
-  const name = key.slice(slash + 1);
-  const validPrefix = prefix === undefined || (prefix.length <= 253 && K8S_LABEL_PREFIX.test(prefix));
-  return validPrefix && name !== '' && name.length <= 63 && K8S_LABEL_VALUE.test(name);
 }
 
 /**

@@ -6,6 +6,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { alertsFixture } from './fixture';
 import { AlertPack, AlertSeverity, EnvoySidecar, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarMode } from '../../src';
 import { matchers } from '../../src/alerts/_rules';
+import { CADVISOR, KUBE_STATE_METRICS } from '../dashboards/provided-metrics';
 import { find, newChart, podSpec, synth, webDeployment } from '../util';
 
 const monitoring = (manifests: any[]) => manifests.filter(m => m.apiVersion === 'monitoring.coreos.com/v1');
@@ -61,6 +62,22 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
       'StatsdExporterErrors',
       'VaultAgentAuthFailure',
     ]);
+  });
+
+  test('the generic alerts read only metrics kube-state-metrics and cAdvisor serve', () => {
+    // The tools' own alert metrics are checked through their dashboards (test/dashboards).
+    const generic = rule.spec.groups.find((g: any) => g.name === 'sidecar-containers').rules;
+    const metrics = new Set<string>();
+    for (const r of generic) {
+      parser.parse(r.expr).iterate({
+        enter: (n: any) => {
+          const name = n.type.name === 'VectorSelector' ? n.node.getChild('Identifier') : null;
+          if (name) metrics.add(r.expr.slice(name.from, name.to));
+        },
+      });
+    }
+    expect(metrics.size).toBeGreaterThan(10);
+    expect([...metrics].filter(m => !(m in KUBE_STATE_METRICS) && !(m in CADVISOR))).toEqual([]);
   });
 
   test('every alert has a severity, a summary, a templated description and a runbook', () => {
@@ -206,7 +223,7 @@ describe('SidecarAlerts renders what the sidecars present need', () => {
   test('label matcher values are quoted and escaped: no value can add or widen a matcher', () => {
     // GIVEN targets whose names try to close the matcher or widen a regex (SidecarAlerts
     // refuses such namespaces first; the matchers do not rely on that)
-    const target = (namespace: string) => ({ kind: 'envoy', container: 'envoy', namespace, init: true, longRunning: true, scraped: true });
+    const target = (namespace: string) => ({ container: 'envoy', namespace, init: true, longRunning: true, scraped: true });
     // WHEN
     const one = matchers([target('a",container=~".*')]);
     const several = matchers([target('a",container=~".*'), target('b.c')]);

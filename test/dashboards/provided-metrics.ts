@@ -1,7 +1,7 @@
 /**
- * The metrics a dashboard may read, each list from the upstream source that defines the
- * names (not from the library's code). The dashboards test checks every metric of every
- * panel against these lists.
+ * The metrics a dashboard or an alert may read, each list from the upstream source that
+ * defines the names (not from the library's code). The dashboards test checks every metric
+ * of every panel against these lists, the alerts test every metric of the generic alerts.
  */
 
 /**
@@ -21,6 +21,7 @@ export const KUBE_STATE_METRICS: { [metric: string]: string } = {
   kube_pod_container_status_restarts_total: 'docs/pod-metrics.md:30',
   kube_pod_container_resource_requests: 'docs/pod-metrics.md:31',
   kube_pod_container_resource_limits: 'docs/pod-metrics.md:32',
+  kube_pod_deletion_timestamp: 'docs/pod-metrics.md:37',
   kube_pod_init_container_info: 'docs/pod-metrics.md:39',
   kube_pod_init_container_status_waiting_reason: 'docs/pod-metrics.md:41',
   kube_pod_init_container_status_last_terminated_reason: 'docs/pod-metrics.md:45',
