@@ -1,5 +1,6 @@
 import { stringify } from 'yaml';
 import { TextCache } from '../../core/_memo';
+import { isIPv4 } from '../../core/checks';
 
 /**
  * Internal: the Envoy bootstrap and the admin-client scripts of EnvoySidecar.
@@ -7,19 +8,19 @@ import { TextCache } from '../../core/_memo';
  */
 
 /** The name of the cluster that points at the app. */
-export const LOCAL_APP_CLUSTER = 'local_app';
+const LOCAL_APP_CLUSTER = 'local_app';
 /** The name of the cluster that points at Envoy's own admin listener. */
-export const ADMIN_CLUSTER = 'envoy_admin';
+const ADMIN_CLUSTER = 'envoy_admin';
 /** The name of the dynamic forward proxy cluster (ALLOW_ANY). */
-export const FORWARD_PROXY_CLUSTER = 'dynamic_forward_proxy';
+const FORWARD_PROXY_CLUSTER = 'dynamic_forward_proxy';
 /** Cluster names the bootstrap uses for itself. */
 export const RESERVED_CLUSTERS = [LOCAL_APP_CLUSTER, ADMIN_CLUSTER, FORWARD_PROXY_CLUSTER];
 /** Admin paths the stats listener forwards (GET only): metrics and readiness. */
-export const PUBLIC_ADMIN_PATHS = ['/stats/prometheus', '/ready'];
+const PUBLIC_ADMIN_PATHS = ['/stats/prometheus', '/ready'];
 /** The liveness path, answered by the stats listener itself (Envoy's workers serve it). */
 export const LIVENESS_PATH = '/live';
 /** The outbound listener's stat prefix (`listener.outbound.*`, `http.outbound.*`). */
-export const OUTBOUND_STAT_PREFIX = 'outbound';
+const OUTBOUND_STAT_PREFIX = 'outbound';
 /** The system CA bundle of the envoyproxy/envoy image (Ubuntu's ca-certificates). */
 export const SYSTEM_CA_FILE = '/etc/ssl/certs/ca-certificates.crt';
 /** The largest protobuf Duration, in seconds (10,000 years). */
@@ -123,6 +124,14 @@ function httpProtocolOptions(protocol: Protocol, idleTimeoutMillis?: number) {
   };
 }
 
+/** The one endpoint of a cluster. */
+function loadAssignment(cluster: string, host: string, port: number) {
+  return {
+    cluster_name: cluster,
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(host, port) } }] }],
+  };
+}
+
 function staticCluster(name: string, host: string, port: number, connectTimeoutMillis: number, extra: object = {}) {
   return {
     name,
@@ -130,10 +139,7 @@ function staticCluster(name: string, host: string, port: number, connectTimeoutM
     connect_timeout: duration(connectTimeoutMillis),
     lb_policy: 'ROUND_ROBIN',
     ...extra,
-    load_assignment: {
-      cluster_name: name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(host, port) } }] }],
-    },
+    load_assignment: loadAssignment(name, host, port),
   };
 }
 
@@ -150,12 +156,11 @@ function upstreamTls(u: ResolvedUpstream, tls: ResolvedTls) {
         } : {}),
         validation_context: {
           trusted_ca: { filename: tls.caFile },
-          ...(tls.subjectAltNames.length > 0 ? {
-            match_typed_subject_alt_names: tls.subjectAltNames.map(san => ({
-              san_type: /^[0-9.]+$/.test(san) || san.includes(':') ? 'IP_ADDRESS' : 'DNS',
-              matcher: { exact: san },
-            })),
-          } : {}),
+          // Never empty, and each a DNS name or an IPv4 address (resolveTls).
+          match_typed_subject_alt_names: tls.subjectAltNames.map(san => ({
+            san_type: isIPv4(san) ? 'IP_ADDRESS' : 'DNS',
+            matcher: { exact: san },
+          })),
         },
       },
     },
@@ -193,10 +198,7 @@ function upstreamCluster(u: ResolvedUpstream) {
         max_ejection_percent: o.maxEjectionPercent,
       },
     } : {}),
-    load_assignment: {
-      cluster_name: u.name,
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress(u.host, u.port) } }] }],
-    },
+    load_assignment: loadAssignment(u.name, u.host, u.port),
   };
 }
 
@@ -210,7 +212,10 @@ const DNS_CACHE = {
   max_hosts: 1024,
 };
 
-const CONNECT_TUNNEL = { upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] };
+/** A route that tunnels CONNECT requests to `cluster`, with no timeout. */
+function connectRoute(cluster: string) {
+  return { match: { connect_matcher: {} }, route: { cluster, timeout: '0s', upgrade_configs: [{ upgrade_type: 'CONNECT', connect_config: {} }] } };
+}
 
 /** The JSON access log to stdout (one object per request). */
 function accessLog(direction: string) {
@@ -270,23 +275,18 @@ function listener(name: string, direction: string | undefined, address: string, 
 
 /** The routes of a typed upstream's virtual host. */
 function upstreamRoutes(u: ResolvedUpstream, allowAny: boolean): object[] {
-  const connect: object[] = [];
-  if (allowAny) {
-    // A CONNECT tunnel to the upstream's host carries the app's own TLS: pass it through.
-    connect.push({ match: { connect_matcher: {} }, route: { cluster: FORWARD_PROXY_CLUSTER, timeout: '0s', ...CONNECT_TUNNEL } });
-  } else if (!u.tls) {
-    connect.push({ match: { connect_matcher: {} }, route: { cluster: u.name, timeout: '0s', ...CONNECT_TUNNEL } });
-  } else {
-    connect.push({
-      match: { connect_matcher: {} },
-      direct_response: {
-        status: 400,
-        body: { inline_string: `upstream '${u.name}': Envoy originates TLS to it, so send plain http:// requests through the proxy instead of a CONNECT tunnel\n` },
-      },
-    });
-  }
+  // ALLOW_ANY: a CONNECT tunnel to the upstream's host carries the app's own TLS: pass it through.
+  const connect = allowAny ? connectRoute(FORWARD_PROXY_CLUSTER)
+    : !u.tls ? connectRoute(u.name)
+      : {
+        match: { connect_matcher: {} },
+        direct_response: {
+          status: 400,
+          body: { inline_string: `upstream '${u.name}': Envoy originates TLS to it, so send plain http:// requests through the proxy instead of a CONNECT tunnel\n` },
+        },
+      };
   const r = u.retries;
-  return [...connect, {
+  return [connect, {
     match: { prefix: '/' },
     route: {
       cluster: u.name,
@@ -310,7 +310,7 @@ function upstreamRoutes(u: ResolvedUpstream, allowAny: boolean): object[] {
  * stats listener (all interfaces, on the metrics port) that forwards only the GET
  * admin paths Prometheus and the readiness probe need, and answers liveness itself.
  */
-export function bootstrapObject(spec: BootstrapSpec): object {
+function bootstrapObject(spec: BootstrapSpec): object {
   const getOnly = [{ name: ':method', string_match: { exact: 'GET' } }];
   const upgrades = spec.websockets ? [{ upgrade_type: 'websocket' }] : [];
   const inboundHcm = hcmFilter('inbound', {
@@ -332,7 +332,7 @@ export function bootstrapObject(spec: BootstrapSpec): object {
       name: 'allow_any',
       domains: ['*'],
       routes: [
-        { match: { connect_matcher: {} }, route: { cluster: FORWARD_PROXY_CLUSTER, timeout: '0s', ...CONNECT_TUNNEL } },
+        connectRoute(FORWARD_PROXY_CLUSTER),
         { match: { prefix: '/' }, route: { cluster: FORWARD_PROXY_CLUSTER, timeout: '0s' } },
       ],
     }]
@@ -460,7 +460,10 @@ export function waitReadyCommand(adminPort: number, timeoutSeconds: number): str
   return ['bash', '-c', script];
 }
 
-const DRAIN_PATH = '/drain_listeners?inboundonly&graceful';
+/** Starts the graceful drain of the inbound listeners, or says that it could not. */
+function drainRequest(adminPort: number): string {
+  return `${adminRequest('POST', '/drain_listeners?inboundonly&graceful', adminPort)} || echo "envoy drain request failed" >&2`;
+}
 
 /**
  * NATIVE preStop: starts the graceful drain of the inbound listeners and returns at
@@ -469,7 +472,7 @@ const DRAIN_PATH = '/drain_listeners?inboundonly&graceful';
  * sleep: the outbound listener stays up for the app until then.
  */
 export function drainCommand(adminPort: number): string[] {
-  return ['bash', '-c', `${adminRequest('POST', DRAIN_PATH, adminPort)} || echo "envoy drain request failed" >&2`];
+  return ['bash', '-c', drainRequest(adminPort)];
 }
 
 /**
@@ -483,7 +486,7 @@ export function legacyDrainCommand(adminPort: number, appPort: number, drain: bo
   const statsPath = `/stats?filter=listener.${OUTBOUND_STAT_PREFIX}.downstream_cx_active`;
   const request = `GET ${statsPath} HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n`;
   const script = [
-    ...(drain ? [`${adminRequest('POST', DRAIN_PATH, adminPort)} || echo "envoy drain request failed" >&2`] : []),
+    ...(drain ? [drainRequest(adminPort)] : []),
     'app_up() { ( exec 3<>/dev/tcp/127.0.0.1/' + appPort + ' ) 2>/dev/null; }',
     'outbound_busy() {',
     `  n=$( ( exec 3<>/dev/tcp/127.0.0.1/${adminPort} && printf '${request}' >&3 && timeout 2 cat <&3 ) 2>/dev/null | sed -n 's/^listener\\.${OUTBOUND_STAT_PREFIX}\\.downstream_cx_active: \\([0-9]*\\).*/\\1/p')`,

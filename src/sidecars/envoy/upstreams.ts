@@ -20,7 +20,7 @@ const MAX_UINT32 = 4294967295;
 /** Where the TLS files of upstream `i` are mounted. */
 const TLS_DIR = '/etc/envoy-tls';
 /** Envoy's retry conditions (x-envoy-retry-on and x-envoy-retry-grpc-on). */
-export const RETRY_ON = [
+const RETRY_ON = [
   '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'envoy-ratelimited', 'retriable-4xx',
   'refused-stream', 'retriable-status-codes', 'retriable-headers', 'http3-post-connect-failure',
   'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
@@ -28,7 +28,7 @@ export const RETRY_ON = [
 const DEFAULT_RETRY_ON = ['connect-failure', 'refused-stream', 'unavailable', 'cancelled'];
 
 /** True when `host` is an IPv4 address or a DNS name (a trailing dot, which skips the search list, is allowed). */
-export function isHost(host: string): boolean {
+function isHost(host: string): boolean {
   return isIPv4(host) || isDnsName(host.endsWith('.') ? host.slice(0, -1) : host);
 }
 

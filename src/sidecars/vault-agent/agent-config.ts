@@ -61,7 +61,7 @@ export interface AgentTemplate {
 }
 
 /** How long the agent keeps a metric it has not updated: longer than any pod lives (the 24 h default lost `vault_agent_authenticated` between logins). */
-export const PROMETHEUS_RETENTION = '8760h';
+const PROMETHEUS_RETENTION = '8760h';
 
 const configs = new TextCache<string>();
 
@@ -115,8 +115,6 @@ function entries(c: AgentConfig): HclEntry[] {
       attr('address', `127.0.0.1:${c.localPort}`),
       attr('tls_disable', true),
     ]));
-  }
-  if (c.apiProxy) {
     out.push(block('api_proxy', [], [attr('use_auto_auth_token', true)]));
   }
   out.push(block('template_config', [], [attr('exit_on_retry_failure', true)]));

@@ -1,8 +1,7 @@
 import { Duration } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 
-/** Internal (not exported from the package). */
-/** Internal: the settings of a method beyond type, mount path and role. */
+/** Internal (not exported from the package): the settings of a method beyond type, mount path and role. */
 export interface VaultAuthMethodInternals {
   readonly tokenAudience?: string;
   readonly tokenExpiration?: Duration;

@@ -85,7 +85,9 @@ export class VaultAgentInjector extends Construct {
     this.workload = workload;
     // The container the injector adds is named 'vault-agent'.
     const fail = failFor(workloadSubject(workload, DEFAULT_NAME));
-    const options = checkOptions(props, new Checks(fail), true);
+    // The checks the core makes of every sidecar container, with the same codes.
+    const checks = new Checks(fail);
+    const options = checkOptions(props, checks, true);
     if (options.ca?._configMap !== undefined) {
       fail('VAULT_CA_INVALID', 'the injector mounts a CA certificate from a Secret only', 'pass VaultCaCertificate.fromSecret(...)');
     }
@@ -107,8 +109,6 @@ export class VaultAgentInjector extends Construct {
           'rename the secret so it does not start with \'file-\' (vault-k8s 1.3 and later)');
       }
     }
-    // The checks the core makes of every sidecar container, with the same codes.
-    const checks = new Checks(fail);
     const image = checks.image(props.image ?? SidecarImages.VAULT);
     const user = props.user ?? VAULT_UID;
     const group = props.group ?? VAULT_GID;
@@ -134,7 +134,7 @@ export class VaultAgentInjector extends Construct {
     const annotations: { [key: string]: string } = {
       [a('agent-inject')]: 'true',
       [a('agent-inject-status')]: 'update',
-      [a('role')]: options.role!,
+      [a('role')]: options.auth.role!,
       [a('agent-image')]: image,
       [a('agent-run-as-user')]: String(user),
       [a('agent-run-as-group')]: String(group),
@@ -151,7 +151,7 @@ export class VaultAgentInjector extends Construct {
     // The injector's own -vault-address and -vault-auth-path (what its Helm chart sets) win
     // unless the user says otherwise.
     if (options.addressSet) annotations[a('service')] = options.address;
-    if (options.authPathSet) annotations[a('auth-path')] = options.authPath;
+    if (options.authPathSet) annotations[a('auth-path')] = options.auth.mountPath;
     if (options.namespace !== undefined) annotations[a('namespace')] = options.namespace;
     if (options.tlsServerName !== undefined) annotations[a('tls-server-name')] = options.tlsServerName;
     if (options.insecureSkipTlsVerify) {

@@ -29,7 +29,7 @@ const AUDIENCE = /^[A-Za-z0-9][A-Za-z0-9._:/-]*$/;
  * namespace `vault` by the install guide), and the chart points its own injector at
  * `http://<release>.<namespace>.svc:8200`. With TLS on, pass `address` (and `caCertificate`).
  */
-export const DEFAULT_ADDRESS = 'http://vault.vault.svc:8200';
+const DEFAULT_ADDRESS = 'http://vault.vault.svc:8200';
 /** Kubernetes' minimum for a projected token's expirationSeconds. */
 const MIN_TOKEN_SECONDS = 600;
 
@@ -51,14 +51,11 @@ export interface CheckedAuth {
 /** The options, checked, with their defaults. */
 export interface CheckedOptions {
   readonly auth: CheckedAuth;
-  /** The Kubernetes method's role, when that is the method (the injector's only one). */
-  readonly role?: string;
   readonly secrets: Array<{ readonly name: string; readonly path: string; readonly template: string }>;
   /** `scheme://host[:port]`. */
   readonly address: string;
   /** The user set `address` (the injector leaves it to its own setting otherwise). */
   readonly addressSet: boolean;
-  readonly authPath: string;
   /** The user set `authPath` (the injector leaves it to its own setting otherwise). */
   readonly authPathSet: boolean;
   readonly ca?: VaultCaCertificate;
@@ -74,7 +71,6 @@ export interface CheckedOptions {
 export function checkOptions(props: VaultAgentOptions, checks: Checks, injector = false): CheckedOptions {
   const fail = checks.fail;
   const auth = checkAuth(props, checks);
-  const authPath = auth.mountPath;
   const address = normalizeAddress(props.address ?? DEFAULT_ADDRESS);
   if (address === undefined) {
     fail('VAULT_ADDRESS_INVALID', `address ${JSON.stringify(props.address)} is not a Vault server URL`,
@@ -117,11 +113,9 @@ export function checkOptions(props: VaultAgentOptions, checks: Checks, injector 
   }
   return {
     auth,
-    role: auth.type === 'kubernetes' ? auth.role : undefined,
     secrets,
     address: address!,
     addressSet: props.address !== undefined,
-    authPath,
     authPathSet: props.authPath !== undefined || props.authMethod !== undefined,
     ca,
     audience: auth.token?.audience,
@@ -307,6 +301,11 @@ export interface CheckedCertificate {
   readonly ttlSeconds: number;
 }
 
+/** The files a certificate is rendered to: the certificate, its key and the issuing CA. */
+export function certificateFiles(name: string): string[] {
+  return [`${name}.crt`, `${name}.key`, `${name}-ca.crt`];
+}
+
 const WILDCARD_DNS_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
 const CERTIFICATE_NAME_MAX = 37;
 
@@ -320,7 +319,7 @@ export function checkCertificates(certificates: VaultCertificate[] | undefined, 
       invalid(`certificate name ${JSON.stringify(c.name)} is not a valid file name`,
         `use letters, digits, '.', '_' and '-', starting and ending with a letter or digit, at most ${CERTIFICATE_NAME_MAX} characters`);
     }
-    for (const file of [`${c.name}.crt`, `${c.name}.key`, `${c.name}-ca.crt`]) {
+    for (const file of certificateFiles(c.name)) {
       if (files.has(file)) {
         invalid(`certificate '${c.name}' would write '${file}', which another secret or certificate writes`, 'give every secret and certificate its own name');
       }

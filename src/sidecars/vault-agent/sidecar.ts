@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
 import { VaultAuthMethod } from './auth';
 import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
+import { certificateFiles } from './options';
 import { DEFAULT_NAME, secretsVolumeName, vaultAgentSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
 import { failFor, workloadSubject } from '../../core/errors';
@@ -381,7 +382,7 @@ export class VaultAgentSidecar extends Sidecar {
     super(scope, id, namedSidecarProps(scope, props, DEFAULT_NAME, vaultAgentSpec));
     this.names = [
       ...props.secrets.map(s => s.name),
-      ...(props.certificates ?? []).flatMap(c => [`${c.name}.crt`, `${c.name}.key`, `${c.name}-ca.crt`]),
+      ...(props.certificates ?? []).flatMap(c => certificateFiles(c.name)),
     ];
     const secrets = this._volumes.find(v => v.declaration.name === secretsVolumeName(this.name))!;
     this.secretsVolume = secrets.volume;

@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { renderAgentConfig } from './agent-config';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
 import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
-import { checkCertificates, checkOptions, checkWebhookUrl, CheckedCertificate } from './options';
+import { certificateFiles, checkCertificates, checkOptions, checkWebhookUrl, CheckedCertificate } from './options';
 import type { VaultAgentSidecarProps } from './sidecar';
 import { dnsLabelFrom } from '../../core/checks';
 import { SidecarImages } from '../../core/images';
@@ -13,7 +13,7 @@ import { SIGTERM_PID_1, SpecContext } from '../../core/spec';
 import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters } from '../../core/volumes';
 
 export const DEFAULT_NAME = 'vault-agent';
-export const DEFAULT_SECRETS_DIR = '/vault/secrets';
+const DEFAULT_SECRETS_DIR = '/vault/secrets';
 export const CONFIG_DIR = '/vault/config';
 /** The directory the injector mounts the CA Secret at, and the sidecar its CA volume. */
 export const TLS_DIR = '/vault/tls';
@@ -28,7 +28,7 @@ const HOME = '/home/vault';
 const APPROLE_DIR = '/vault/approle';
 const CLIENT_TLS_DIR = '/vault/tls-client';
 const CACHE_DIR = '/vault/agent-cache';
-export const DEFAULT_AGENT_PORT = 8100;
+const DEFAULT_AGENT_PORT = 8100;
 const AGENT_PORT_NAME = 'vault-agent';
 /** On the pod template when TLS verification is off: loud in reviews and for admission policies. */
 export const INSECURE_ANNOTATION = 'vault.cdk8s-sidecars.io/insecure-skip-tls-verify';
@@ -145,6 +145,15 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
       source: SidecarVolumeSource.emptyDir({ memory: true, sizeLimit: Size.mebibytes(8) }),
       path: CACHE_DIR,
     });
+    if (auth.token === undefined) {
+      // The kubernetes persistent cache reads the pod's service-account token.
+      volumes.push({
+        name: dnsLabelFrom(name, 'sa-token'),
+        source: SidecarVolumeSource.serviceAccountToken({ path: TOKEN_FILE, expiration: options.expiration }),
+        path: TOKEN_DIR,
+        readOnly: true,
+      });
+    }
   }
 
   const configFiles: { [file: string]: string } = {};
@@ -174,15 +183,6 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
     localPort: agentPort,
     apiProxy: apiProxy && !once,
   }, fail);
-  if (persistentCache && auth.token === undefined) {
-    // The kubernetes persistent cache reads the pod's service-account token.
-    volumes.push({
-      name: dnsLabelFrom(name, 'sa-token'),
-      source: SidecarVolumeSource.serviceAccountToken({ path: TOKEN_FILE, expiration: options.expiration }),
-      path: TOKEN_DIR,
-      readOnly: true,
-    });
-  }
   if (!renderOnceOnly) configFiles[MAIN_CONFIG] = config(false);
   if (legacy) configFiles[INIT_CONFIG] = config(true);
   const agent = (file: string) => ['agent', `-config=${CONFIG_DIR}/${file}`];
@@ -201,7 +201,7 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
 
   const files = [
     ...options.secrets.map(s => s.name),
-    ...certificates.flatMap(c => [`${c.name}.crt`, `${c.name}.key`, `${c.name}-ca.crt`]),
+    ...certificates.flatMap(c => certificateFiles(c.name)),
   ].map(f => shellWord(`${secretsDir}/${f}`));
   return {
     image: props.image ?? SidecarImages.VAULT,

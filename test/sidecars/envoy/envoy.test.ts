@@ -32,9 +32,14 @@ afterAll(() => {
 
 const PAYMENTS = { name: 'payments', host: 'payments.production.svc.cluster.local', port: 80 };
 
+/** A bootstrap read the way Envoy reads it (YAML 1.1: an unquoted `on` is a boolean). */
+function readBootstrap(text: string): any {
+  return parse(text, { version: '1.1' });
+}
+
 /** The parsed envoy.yaml of the (one) Envoy ConfigMap. */
 function bootstrapOf(manifests: any[]): any {
-  return parse(find(manifests, 'ConfigMap').data['envoy.yaml']);
+  return readBootstrap(find(manifests, 'ConfigMap').data['envoy.yaml']);
 }
 
 function listener(bootstrap: any, name: string): any {
@@ -216,7 +221,7 @@ describe('EnvoySidecar', () => {
     const bootstrap = bootstrapOf(synth(chart));
 
     // THEN
-    expect(parse(envoy.bootstrap)).toEqual(bootstrap);
+    expect(readBootstrap(envoy.bootstrap)).toEqual(bootstrap);
     expect(bootstrap.admin).toEqual({ address: { socket_address: { address: '127.0.0.1', port_value: 15000 } } });
     const listeners = bootstrap.static_resources.listeners;
     expect(listeners.map((l: any) => [l.name, l.address.socket_address.address, l.address.socket_address.port_value, l.traffic_direction]))
@@ -591,13 +596,13 @@ describe('EnvoySidecar', () => {
       }
 
       // THEN
-      const bootstrap = parse(envoy.bootstrap);
+      const bootstrap = readBootstrap(envoy.bootstrap);
       expect(bootstrap.static_resources.listeners.map((l: any) => l.name)).toEqual(['inbound', 'outbound', 'stats']);
       expect(bootstrap.static_resources.clusters.map((c: any) => c.name)).toEqual(['local_app', 'envoy_admin', 'dynamic_forward_proxy', name]);
       expect(endpointOf(clusterOf(bootstrap, name)).address).toBe(host);
       expect(hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts.map((v: any) => [v.name, v.domains])).toEqual([[name, [domain]], ['allow_any', ['*']]]);
       // Read the way Envoy reads it (YAML 1.1), the user's strings are still the strings they were.
-      const strict = parse(envoy.bootstrap, { version: '1.1' });
+      const strict = readBootstrap(envoy.bootstrap);
       expect(clusterOf(strict, name).name).toBe(name);
       expect(endpointOf(clusterOf(strict, name)).address).toBe(host);
       accepted += 1;
@@ -659,7 +664,7 @@ describe('EnvoySidecar', () => {
       });
 
       // THEN read the way Envoy reads it, every one is the string it was
-      const bootstrap = parse(envoy.bootstrap, { version: '1.1' });
+      const bootstrap = readBootstrap(envoy.bootstrap);
       expect(bootstrap.static_resources.clusters.slice(-2).map((c: any) => [c.name, endpointOf(c).address])).toEqual([['on', 'yes'], ['y', '1e5']]);
       expect(hcm(listener(bootstrap, 'outbound')).route_config.virtual_hosts.slice(0, 2).map((v: any) => [v.name, v.domains])).toEqual([
         ['on', ['N', 'off:8080']],
@@ -683,7 +688,7 @@ describe('EnvoySidecar', () => {
       });
 
       // THEN
-      const clusters = parse(envoy.bootstrap, { version: '1.1' }).static_resources.clusters;
+      const clusters = readBootstrap(envoy.bootstrap).static_resources.clusters;
       expect(clusters.find((c: any) => c.name === 'payments').connect_timeout).toBe('315576000000s');
       expect(clusters.find((c: any) => c.name === 'fast').connect_timeout).toBe('0.005s');
       expect(envoy.bootstrap).toContain('timeout: "1.5s"');
@@ -754,7 +759,7 @@ describe('EnvoySidecar', () => {
       });
 
       // THEN
-      const bootstrap = parse(envoy.bootstrap, { version: '1.1' });
+      const bootstrap = readBootstrap(envoy.bootstrap);
       const outbound = hcm(listener(bootstrap, 'outbound'));
       expect(outbound.route_config.virtual_hosts.map((v: any) => v.name)).toEqual(['payments', 'api']);
       expect(outbound.http_filters.map((f: any) => f.name)).toEqual(['envoy.filters.http.router']);
@@ -878,7 +883,7 @@ describe('EnvoySidecar', () => {
       const envoy = new EnvoySidecar(chart, 'proxy', { workload: webDeployment(chart), appPort: 8080, upstreams: [{ name: 'api', host: 'api.example.com', port: 443, tls: {} }] });
 
       // THEN
-      const tls = clusterOf(parse(envoy.bootstrap), 'api').transport_socket.typed_config;
+      const tls = clusterOf(readBootstrap(envoy.bootstrap), 'api').transport_socket.typed_config;
       expect(tls.sni).toBe('api.example.com');
       expect(tls.common_tls_context).toEqual({
         alpn_protocols: ['http/1.1'],
@@ -899,7 +904,7 @@ describe('EnvoySidecar', () => {
       const envoy = new EnvoySidecar(chart, 'proxy', { workload: webDeployment(chart), appPort: 8080 });
 
       // THEN
-      const bootstrap = parse(envoy.bootstrap);
+      const bootstrap = readBootstrap(envoy.bootstrap);
       const inbound = hcm(listener(bootstrap, 'inbound'));
       expect(inbound.use_remote_address).toBe(true);
       expect(inbound.upgrade_configs).toEqual([{ upgrade_type: 'websocket' }]);
@@ -930,7 +935,7 @@ describe('EnvoySidecar', () => {
       });
 
       // THEN
-      const bootstrap = parse(envoy.bootstrap);
+      const bootstrap = readBootstrap(envoy.bootstrap);
       const inbound = hcm(listener(bootstrap, 'inbound'));
       expect(inbound.upgrade_configs).toBeUndefined();
       expect(hcm(listener(bootstrap, 'outbound')).upgrade_configs).toEqual([{ upgrade_type: 'CONNECT' }]);
@@ -1009,7 +1014,7 @@ describe('EnvoySidecar', () => {
       expect(spec.metrics).toEqual({ portName: 'envoy-stats', path: '/stats/prometheus' });
       expect(spec.configDir).toBe('/etc/envoy');
       expect(Object.keys(spec.configFiles!)).toEqual(['envoy.yaml']);
-      const bootstrap = parse(spec.configFiles!['envoy.yaml']);
+      const bootstrap = readBootstrap(spec.configFiles!['envoy.yaml']);
       expect(listener(bootstrap, 'stats').address.socket_address.port_value).toBe(9901);
       expect(endpointOf(clusterOf(bootstrap, 'local_app')).port_value).toBe(8080);
       expect(spec.args?.slice(0, 2)).toEqual(['-c', '/etc/envoy/envoy.yaml']);

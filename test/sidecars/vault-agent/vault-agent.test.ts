@@ -69,7 +69,6 @@ const METHOD_CONFIG_KEYS: { [method: string]: string[] } = {
 /** Blocks with a type label (`method "kubernetes" {}`), as hcl2json decodes them: `{ method: { kubernetes: [...] } }`. */
 const LABELLED = new Set(['auto_auth.method', 'auto_auth.sink', 'cache.persist', 'listener']);
 
-/** Fails on any key Vault Agent 1.19 does not read. */
 /** Runs a hook's command with the machine's shell (the oracle), in `cwd`. */
 function runShell(command: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise(resolve => {
@@ -80,6 +79,7 @@ function runShell(command: string[], cwd: string): Promise<{ code: number | null
   });
 }
 
+/** Fails on any key Vault Agent 1.19 does not read. */
 function expectAgentKeys(config: any) {
   const unknown: string[] = [];
   const walk = (path: string, body: any) => {
