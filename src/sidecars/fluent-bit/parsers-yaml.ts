@@ -41,23 +41,19 @@ export function parserEntries(parsers: FluentBitParser[], fail: Fail): { entries
       if (p.regex === undefined) problem('\'regex\' is missing for the REGEX format', 'pass the regular expression as \'regex\'');
       problem('\'regex\' is only for the REGEX format', 'remove \'regex\', or use FluentBitParserFormat.REGEX');
     }
-    const optional: Array<[string, string, string | undefined]> = [
-      ['regex', 'regex', p.regex],
-      ['timeKey', 'time_key', p.timeKey],
-      ['timeFormat', 'time_format', p.timeFormat],
-      ['timeKeep', 'time_keep', p.timeKeep === undefined ? undefined : onOff(p.timeKeep)],
-    ];
-    for (const entry of optional) {
-      const [prop, , value] = entry;
-      if (value === undefined) continue;
-      if (prop === 'regex') {
-        entry[2] = wrappedRegex(value, (text, fix) => problem(`'regex'${text}`, fix));
-        continue;
-      }
-      const valueProblem = yamlValueProblem(value);
+    const regex = p.regex === undefined ? undefined : wrappedRegex(p.regex, (text, fix) => problem(`'regex'${text}`, fix));
+    for (const [prop, value] of [['timeKey', p.timeKey], ['timeFormat', p.timeFormat]] as const) {
+      const valueProblem = value === undefined ? undefined : yamlValueProblem(value);
       if (valueProblem !== undefined) problem(`'${prop}': ${valueProblem}`, ONE_LINE_FIX);
     }
-    entries.push(yamlMap([['name', p.name], ['format', p.format], ...optional.map(([, key, value]) => [key, value] as const)]));
+    entries.push(yamlMap([
+      ['name', p.name],
+      ['format', p.format],
+      ['regex', regex],
+      ['time_key', p.timeKey],
+      ['time_format', p.timeFormat],
+      ['time_keep', p.timeKeep === undefined ? undefined : onOff(p.timeKeep)],
+    ]));
   }
   return { entries, names };
 }

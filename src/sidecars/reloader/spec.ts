@@ -107,14 +107,13 @@ function watchedVolumes(watched: Watched[]): SidecarVolume[] {
       source: w.source,
       path: watchPath(w),
       readOnly: true,
-      appPath: `${w.appDir.replace(/\/+$/, '')}/${w.name}`,
+      appPath: `${w.appDir}/${w.name}`,
       appReadOnly: true,
       mustSeeUpdates: true,
     };
   });
 }
 
-/** The namespace of a ConfigMap or Secret defined in the app (imported ones have none). */
 /** The object's namespace where the app defines it (`null`: defined without one), or undefined when it is only referenced by name. */
 function namespaceOf(object: kplus.IConfigMap | kplus.ISecret): string | null | undefined {
   return object instanceof kplus.Resource ? object.metadata.namespace ?? null : undefined;

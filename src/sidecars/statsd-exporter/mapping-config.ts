@@ -1,5 +1,6 @@
 import type { RE2JS } from 're2js';
 import { StatsdMapping, StatsdMappingAction, StatsdMatchType, StatsdObserverType, StatsdMetricType } from './mapping';
+import { wholeSeconds } from '../../core/checks';
 import { Fail } from '../../core/errors';
 
 /**
@@ -73,14 +74,9 @@ function renderMapping(m: StatsdMapping, i: number, fail: Problem): { [key: stri
   if (m.matchMetricType !== undefined && !Object.values(StatsdMetricType).includes(m.matchMetricType)) {
     fail(`${rule}: '${m.matchMetricType}' is not a metric type`, 'pass a StatsdMetricType');
   }
-  let ttl: number | undefined;
-  if (m.ttl !== undefined) {
-    try {
-      ttl = m.ttl.toSeconds();
-    } catch {
-      ttl = undefined;
-    }
-    if (ttl === undefined || ttl <= 0) fail(`${rule}: the ttl is not a whole, positive number of seconds`, 'pass e.g. Duration.minutes(5) as \'ttl\'');
+  const ttl = m.ttl === undefined ? undefined : wholeSeconds(m.ttl);
+  if (m.ttl !== undefined && (ttl === undefined || ttl === 0)) {
+    fail(`${rule}: the ttl is not a whole, positive number of seconds`, 'pass e.g. Duration.minutes(5) as \'ttl\'');
   }
 
   const out: { [key: string]: unknown } = { match: m.match };

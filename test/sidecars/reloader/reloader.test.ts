@@ -41,6 +41,9 @@ describe('ReloaderSidecar', () => {
     const c = container(spec, 'config-reloader');
     expect(c.image).toBe('ghcr.io/jimmidyson/configmap-reload:v0.14.0');
     expect(c.restartPolicy).toBe('Always');
+    // configmap-reload.go at v0.14.0: --webhook-method (line 24), --webhook-status-code (25),
+    // --webhook-retries (26), --web.listen-address (27), --volume-dir (72), --webhook-url (73);
+    // '/' is served by serverMetrics (line 191), the probes' path.
     expect(c.args).toEqual([
       '--volume-dir=/watch/configmaps/app-config',
       '--volume-dir=/watch/secrets/app-tls',

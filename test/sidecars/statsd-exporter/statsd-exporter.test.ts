@@ -43,6 +43,8 @@ describe('StatsdExporterSidecar', () => {
     expect(containerOrder(spec)).toEqual(['init:statsd-exporter', 'app']);
     const c = container(spec, 'statsd-exporter');
     expect(c.image).toBe('prom/statsd-exporter:v0.28.0');
+    // main.go at v0.28.0: --web.listen-address (line 247), --statsd.listen-udp (250),
+    // --statsd.listen-tcp (251), --statsd.mapping-config (255); /-/healthy (533), /-/ready (541).
     // Issue #14, defect 9: StatsD on the loopback only (the app is in the pod); metrics on every interface for Prometheus.
     expect(c.args).toEqual(['--statsd.listen-udp=127.0.0.1:9125', '--statsd.listen-tcp=127.0.0.1:9125', '--web.listen-address=:9102']);
     expect(c.ports).toEqual([
@@ -104,6 +106,10 @@ describe('StatsdExporterSidecar', () => {
     expect(manifests).toMatchSnapshot();
     const cm = find(manifests, 'ConfigMap');
     expect(cm.metadata.name).toBe(exporter.configMap!.name);
+    // The keys as statsd_exporter v0.28.0 reads them: `mappings` (pkg/mapper/mapper.go:47);
+    // match, name, labels, honor_labels, observer_type, match_type, help, action,
+    // match_metric_type, ttl, histogram_options (pkg/mapper/mapping.go:26-44), and its
+    // `buckets` (pkg/mapper/mapper.go:67).
     expect(parse(cm.data['mapping.yaml'])).toEqual({
       mappings: [
         { match: 'myapp.*.requests', match_metric_type: 'counter', name: 'myapp_requests_total', labels: { endpoint: '${1}' }, help: 'Requests: "all" of them\nper endpoint' },

@@ -1,4 +1,5 @@
 import * as kplus from 'cdk8s-plus-28';
+import { onOff } from '../yaml';
 import { FluentBitAwsCredentials } from './aws';
 import { FluentBitOutputOptions } from './options';
 import { awsEntries, Entry, OutputChecks, OutputPlugin } from './plugin';
@@ -105,7 +106,7 @@ export class CloudWatchLogsPlugin extends OutputPlugin {
       ['region', checks.region('region', o.region)],
       ['log_group_name', checks.pattern('logGroupName', o.logGroupName, LOG_GROUP, 'use letters, digits, \'_\', \'-\', \'/\', \'.\' and \'#\'')],
       stream,
-      ['auto_create_group', (o.autoCreateGroup ?? false) ? 'on' : 'off'],
+      ['auto_create_group', onOff(o.autoCreateGroup ?? false)],
     ];
     if (o.logRetentionDays !== undefined) {
       if (!(o.autoCreateGroup ?? false)) {

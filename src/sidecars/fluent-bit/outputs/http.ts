@@ -1,7 +1,5 @@
 import { FluentBitBasicAuth, FluentBitOutputOptions } from './options';
-import { Entry, headerEntries, OutputChecks, OutputPlugin } from './plugin';
-
-const URI = /^\/[A-Za-z0-9\-._~!$&'()*+;=:@%/]*$/;
+import { Entry, headerEntries, OutputChecks, OutputPlugin, URI_PATH } from './plugin';
 
 /**
  * The body format of the `http` output.
@@ -92,7 +90,7 @@ export class HttpPlugin extends OutputPlugin {
     return [
       ['host', checks.host('host', o.host)],
       ['port', checks.port('port', o.port ?? (o.tls ? 443 : 80))],
-      ['uri', checks.pattern('uri', o.uri ?? '/', URI, 'pass an absolute path such as \'/logs\'')],
+      ['uri', checks.pattern('uri', o.uri ?? '/', URI_PATH, 'pass an absolute path such as \'/logs\'')],
       ['format', checks.vocabulary.oneOf('format', o.format ?? FluentBitHttpFormat.JSON, FluentBitHttpFormat, 'FluentBitHttpFormat')],
       ...headers,
       ...checks.auth(o.auth, 'http_user', 'http_passwd'),

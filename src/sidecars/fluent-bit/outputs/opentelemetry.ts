@@ -1,8 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { FluentBitBasicAuth, FluentBitOutputOptions } from './options';
-import { Entry, headerEntries, OutputChecks, OutputPlugin } from './plugin';
-
-const URI = /^\/[A-Za-z0-9\-._~!$&'()*+;=:@%/]*$/;
+import { Entry, headerEntries, OutputChecks, OutputPlugin, URI_PATH } from './plugin';
 
 /**
  * Options of the `opentelemetry` output (OTLP over HTTP, protobuf).
@@ -86,14 +84,14 @@ export class OpenTelemetryPlugin extends OutputPlugin {
       if (Object.keys(o.headers ?? {}).some(h => h.toLowerCase() === 'authorization')) {
         checks.fail('\'bearerToken\' and an Authorization header are both set', 'keep one of them');
       }
-      const token = `Authorization Bearer ${checks.secret('TOKEN', o.bearerToken)}`;
+      const token = `Authorization Bearer ${checks.envReference('TOKEN', o.bearerToken)}`;
       if (headers.length === 0) headers.push(['header', [token]]);
       else (headers[0][1] as string[]).push(token);
     }
     return [
       ['host', checks.host('host', o.host)],
       ['port', checks.port('port', o.port ?? 4318)],
-      ['logs_uri', checks.pattern('logsUri', o.logsUri ?? '/v1/logs', URI, 'pass an absolute path such as \'/v1/logs\'')],
+      ['logs_uri', checks.pattern('logsUri', o.logsUri ?? '/v1/logs', URI_PATH, 'pass an absolute path such as \'/v1/logs\'')],
       ...headers,
       ...checks.auth(o.auth, 'http_user', 'http_passwd'),
       ...(o.compress ? [['compress', 'gzip'] as Entry] : []),

@@ -40,6 +40,8 @@ const HEADER_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[A-Za-z0-9+=,.@_/-]{1,512}$/;
 /** The default of `bufferLimit`. */
 export const DEFAULT_BUFFER_LIMIT = Size.mebibytes(128);
+/** An HTTP request path (`uri`, `logs_uri`): absolute, of RFC 3986 path characters. */
+export const URI_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+;=:@%/]*$/;
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$|^[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*$/;
 
 /**
@@ -133,19 +135,14 @@ export class OutputChecks {
   /** The basic-auth properties; the password goes to an environment variable. */
   public auth(auth: FluentBitBasicAuth | undefined, userKey: string, passwordKey: string): Entry[] {
     if (auth === undefined) return [];
-    return [[userKey, this.value('\'auth.user\'', auth.user)], [passwordKey, this.secret('PASSWORD', auth.password)]];
+    return [[userKey, this.value('\'auth.user\'', auth.user)], [passwordKey, this.envReference('PASSWORD', auth.password)]];
   }
 
   /**
-   * A value that must not land in the ConfigMap: it becomes the container's
-   * environment variable `<prefix>_<suffix>`, referenced as `${...}` (Fluent Bit
-   * expands it when it reads the property).
+   * `value` as the container's environment variable `<prefix>_<suffix>`, referenced as
+   * `${...}` (Fluent Bit expands it when it reads the property): how a secret stays out
+   * of the ConfigMap.
    */
-  public secret(suffix: string, value: kplus.EnvValue): string {
-    return this.envReference(suffix, value);
-  }
-
-  /** `value` as the container's environment variable `<prefix>_<suffix>`, referenced as `${...}`. */
   public envReference(suffix: string, value: kplus.EnvValue): string {
     const variable = `${this.envPrefix}_${suffix}`;
     this.env[variable] = value;
