@@ -162,13 +162,6 @@ export class CloudSqlProxySidecar extends Sidecar {
 
   public constructor(scope: Construct, id: string, props: CloudSqlProxySidecarProps) {
     super(scope, id, namedSidecarProps(scope, props, DEFAULT_NAME, cloudSqlProxySpec));
-    this.instances = resolveInstances(props, specContext(scope, props, DEFAULT_NAME)).map(i => ({
-      connectionName: i.connectionName,
-      port: i.port,
-      ipType: i.ipType,
-      autoIamAuthn: i.autoIamAuthn,
-      hostEnvName: i.hostEnvName,
-      portEnvName: i.portEnvName,
-    }));
+    this.instances = resolveInstances(props, specContext(scope, props, DEFAULT_NAME));
   }
 }

@@ -41,8 +41,8 @@ import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
  */
 
 export const DEFAULT_NAME = 'cloud-sql-proxy';
-export const DEFAULT_METRICS_PORT = 9801;
-export const HTTP_PORT_NAME = 'cloudsql-http';
+const DEFAULT_METRICS_PORT = 9801;
+const HTTP_PORT_NAME = 'cloudsql-http';
 /** The image's `USER 65532` (Dockerfile:35 at v2.25.3), distroless `nonroot` (gid 65532). */
 const PROXY_UID = 65532;
 /** The binary, the image's ENTRYPOINT (Dockerfile:36). */

@@ -1,4 +1,4 @@
-import { BY, either, matchers, WHERE } from '../../alerts/_rules';
+import { AlertTarget, BY, either, matchers, WHERE } from '../../alerts/_rules';
 import { AlertPack, AlertSeverity, AlertThresholdUnit } from '../../alerts/pack';
 
 /**
@@ -24,6 +24,12 @@ function increase(metric: string, m: string, extra: string, window: string): str
   return `sum by (${BY}) (increase(${metric}{${m}, ${extra}}[${window}]))`;
 }
 
+/** `build` over the matchers of the sidecars that keep syncing; undefined when there are none. */
+function ofRunning(targets: AlertTarget[], build: (m: string) => string | undefined): string | undefined {
+  const running = targets.filter(t => t.longRunning);
+  return running.length === 0 ? undefined : build(matchers(running));
+}
+
 /**
  * Some window of STALE_WINDOWS holds at least `min` failed attempts and no successful one:
  * the last `min` attempts all failed. Period-independent: a short period fills the
@@ -43,10 +49,7 @@ export const GIT_SYNC_ALERT_PACK = AlertPack._builtIn('git-sync', [
     severity: AlertSeverity.WARNING,
     forSeconds: 10 * 60,
     scrapedOnly: true,
-    expr: (targets) => {
-      const running = targets.filter(t => t.longRunning);
-      return running.length === 0 ? undefined : failedInARow(matchers(running), 0);
-    },
+    expr: (targets) => ofRunning(targets, m => failedInARow(m, 0)),
   },
   {
     alert: 'GitSyncContentStale',
@@ -56,10 +59,7 @@ export const GIT_SYNC_ALERT_PACK = AlertPack._builtIn('git-sync', [
     forSeconds: 0,
     threshold: { value: 3, unit: AlertThresholdUnit.COUNT },
     scrapedOnly: true,
-    expr: (targets, threshold) => {
-      const running = targets.filter(t => t.longRunning);
-      return running.length === 0 ? undefined : failedInARow(matchers(running), Math.max(threshold, 1));
-    },
+    expr: (targets, threshold) => ofRunning(targets, m => failedInARow(m, Math.max(threshold, 1))),
   },
   {
     alert: 'GitSyncWebhookFailing',
@@ -71,10 +71,6 @@ export const GIT_SYNC_ALERT_PACK = AlertPack._builtIn('git-sync', [
     // A failed call is retried every --webhook-backoff (3 s, main.go:245-247; pkg/hook/hook.go:143-148)
     // until one succeeds, and no call follows a success until the next commit: errors that
     // keep counting mean the webhook still fails.
-    expr: (targets) => {
-      const running = targets.filter(t => t.longRunning);
-      return running.length === 0 ? undefined
-        : `${increase('git_sync_hook_run_count_total', matchers(running), 'name="webhook", status="error"', '3m')} > 0`;
-    },
+    expr: (targets) => ofRunning(targets, m => `${increase('git_sync_hook_run_count_total', m, 'name="webhook", status="error"', '3m')} > 0`),
   },
 ]);

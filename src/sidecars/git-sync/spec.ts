@@ -34,7 +34,7 @@ export const DEFAULT_CONTENT_DIR = '/git';
 export const DEFAULT_LINK = 'current';
 export const DEFAULT_METRICS_PORT = 9422;
 /** git-sync's image runs as `USER 65533:65533` (Dockerfile.in:150). */
-export const GIT_SYNC_UID = 65533;
+const GIT_SYNC_UID = 65533;
 const METRICS_PORT_NAME = 'git-sync';
 /** Where git-sync keeps the repository and the link: the shared volume. */
 const ROOT = '/git';
@@ -148,7 +148,7 @@ export function gitSyncSpec(props: GitSyncSidecarProps, { name, mode, checks, fa
  * Blocks until git-sync's `/` answers 200 (after the first sync), at most `timeoutSeconds`:
  * LEGACY mode's startup gate. The image has bash, coreutils and curl (Dockerfile.in:57-62).
  */
-export function waitForFirstSync(port: number, timeoutSeconds: number): string[] {
+function waitForFirstSync(port: number, timeoutSeconds: number): string[] {
   const script = [
     `for _ in $(seq 1 ${timeoutSeconds}); do`,
     `  if curl -fsS -o /dev/null --max-time 1 http://127.0.0.1:${port}/; then exit 0; fi`,
@@ -161,7 +161,7 @@ export function waitForFirstSync(port: number, timeoutSeconds: number): string[]
 }
 
 /** The shared content volume's name for a git-sync container named `name`. */
-export function contentVolumeName(name: string): string {
+function contentVolumeName(name: string): string {
   return dnsLabelFrom(name, 'content');
 }
 

@@ -35,11 +35,11 @@ function grown(counter: string, m: string): string {
   return `label_replace((increase(${s}[10m]) and ${s} offset 10m) or (${s} unless ${s} offset 10m), "metric", "${counter}", "", "")`;
 }
 
-/** `sum by (by) (...) > 0` over the counters `otelcol_<family>_<signal>_total`. */
-function anyGrowth(family: string, by: string, m: string): string {
+/** `sum by (by) (...) > 0` over the counters `otelcol_<family>_<signal>_total` of every family. */
+function anyGrowth(families: string[], by: string, m: string): string {
   return [
     `sum by (${by}) (`,
-    SIGNALS.map(s => `  ${grown(`otelcol_${family}_${s}_total`, m)}`).join('\n  or\n'),
+    families.flatMap(family => SIGNALS.map(s => `  ${grown(`otelcol_${family}_${s}_total`, m)}`)).join('\n  or\n'),
     ') > 0',
   ].join('\n');
 }
@@ -52,7 +52,7 @@ export const OTEL_COLLECTOR_ALERT_PACK = AlertPack._builtIn('otel-collector', [
     severity: AlertSeverity.CRITICAL,
     forSeconds: 0,
     scrapedOnly: true,
-    expr: (targets) => anyGrowth('exporter_send_failed', `${BY}, exporter`, matchers(targets)),
+    expr: (targets) => anyGrowth(['exporter_send_failed'], `${BY}, exporter`, matchers(targets)),
   },
   {
     alert: 'OtelCollectorDataRefused',
@@ -61,14 +61,9 @@ export const OTEL_COLLECTOR_ALERT_PACK = AlertPack._builtIn('otel-collector', [
     severity: AlertSeverity.WARNING,
     forSeconds: 0,
     scrapedOnly: true,
-    expr: (targets) => {
-      const m = matchers(targets);
-      // With the alpha gate receiverhelper.newReceiverMetrics (off at v0.159.0), errors not
-      // from the pipeline count as `failed` instead of `refused`: both are read.
-      const counters = ['receiver_refused', 'receiver_failed', 'exporter_enqueue_failed']
-        .flatMap(family => SIGNALS.map(s => `  ${grown(`otelcol_${family}_${s}_total`, m)}`));
-      return [`sum by (${BY}) (`, counters.join('\n  or\n'), ') > 0'].join('\n');
-    },
+    // With the alpha gate receiverhelper.newReceiverMetrics (off at v0.159.0), errors not
+    // from the pipeline count as `failed` instead of `refused`: both are read.
+    expr: (targets) => anyGrowth(['receiver_refused', 'receiver_failed', 'exporter_enqueue_failed'], BY, matchers(targets)),
   },
   {
     alert: 'OtelCollectorQueueNearCapacity',
@@ -90,6 +85,6 @@ export const OTEL_COLLECTOR_ALERT_PACK = AlertPack._builtIn('otel-collector', [
     severity: AlertSeverity.WARNING,
     forSeconds: 0,
     scrapedOnly: true,
-    expr: (targets) => anyGrowth('processor_memory_limiter_refused', BY, matchers(targets)),
+    expr: (targets) => anyGrowth(['processor_memory_limiter_refused'], BY, matchers(targets)),
   },
 ]);

@@ -39,14 +39,10 @@ export interface CollectorConfigInput {
 /** The config file and what the container needs for it. */
 export interface RenderedCollectorConfig {
   readonly yaml: string;
-  /** The document the YAML was rendered from. */
-  readonly document: { [key: string]: any };
   /** Environment of the collector: Downward API values, Secret headers. */
   readonly env: { [name: string]: kplus.EnvValue };
   /** Secret volumes with TLS material, private to the collector. */
   readonly volumes: SidecarVolume[];
-  /** The pipelines rendered. */
-  readonly signals: OtelSignal[];
   /** GOMEMLIMIT, in MiB. */
   readonly goMemLimitMib: number;
 }
@@ -67,7 +63,7 @@ const SUPPORTED: { [type: string]: OtelSignal[] } = {
 };
 
 /** Resource attributes set from the Downward API, and the variables that carry them. */
-export const DOWNWARD_ATTRIBUTES: Array<{ key: string; env: string; field: kplus.EnvFieldPaths }> = [
+const DOWNWARD_ATTRIBUTES: Array<{ key: string; env: string; field: kplus.EnvFieldPaths }> = [
   { key: 'k8s.namespace.name', env: 'K8S_NAMESPACE_NAME', field: kplus.EnvFieldPaths.POD_NAMESPACE },
   { key: 'k8s.pod.name', env: 'K8S_POD_NAME', field: kplus.EnvFieldPaths.POD_NAME },
   { key: 'k8s.pod.uid', env: 'K8S_POD_UID', field: kplus.EnvFieldPaths.POD_UID },
@@ -85,7 +81,7 @@ const ATTRIBUTE_KEY = /^[A-Za-z][A-Za-z0-9._\-/]{0,254}$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
 
 /** A user value as the collector will read it: every `$` doubled, so nothing is expanded. */
-export function literal(value: string): string {
+function literal(value: string): string {
   return value.split('$').join('$$');
 }
 
@@ -112,7 +108,7 @@ export function renderCollectorConfig(input: CollectorConfigInput, fail: Fail): 
       problem(`exporter ${i} is not an OtelExporter`, 'create exporters with OtelExporter.otlpGrpc(), otlpHttp(), prometheusRemoteWrite() or debug()');
     }
     const o = exporter._options;
-    const type = exporter._type;
+    const type = exporter.type;
     if (o.name !== undefined && (typeof o.name !== 'string' || !COMPONENT_NAME.test(o.name))) {
       problem(`exporter ${i}: name ${shown(o.name)} is not valid`, 'use at most 63 lower-case letters, digits, \'_\' and \'-\', starting and ending with a letter or digit');
     }
@@ -247,10 +243,8 @@ export function renderCollectorConfig(input: CollectorConfigInput, fail: Fail): 
   };
   return {
     yaml: stringify(document, { lineWidth: 0, aliasDuplicateObjects: false }),
-    document,
     env,
     volumes,
-    signals,
     goMemLimitMib: limitMib,
   };
 }
@@ -269,7 +263,7 @@ function debugExporter(o: OtelExporter['_options'], what: string, problem: Probl
 function networkExporter(exporter: OtelExporter, index: number, id: string, input: CollectorConfigInput,
   env: { [name: string]: kplus.EnvValue }, volumes: SidecarVolume[], problem: Problem): unknown {
   const o = exporter._options;
-  const type = exporter._type;
+  const type = exporter.type;
   const what = `exporter '${id}'`;
   const out: { [key: string]: unknown } = {};
 

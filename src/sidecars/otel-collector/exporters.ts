@@ -244,14 +244,10 @@ export class OtelExporter {
   public readonly type: string;
 
   /** @internal */
-  public readonly _type: OtelExporterType;
-
-  /** @internal */
   public readonly _options: OtelOtlpGrpcExporterOptions & OtelPrometheusRemoteWriteExporterOptions & OtelDebugExporterOptions;
 
   private constructor(type: OtelExporterType, options: object) {
     this.type = type;
-    this._type = type;
     this._options = { ...(options as any) };
   }
 }

@@ -14,19 +14,19 @@ import { SpecContext } from '../../core/spec';
 export const DEFAULT_NAME = 'otel-collector';
 export const DEFAULT_GRPC_PORT = 4317;
 export const DEFAULT_HTTP_PORT = 4318;
-export const DEFAULT_METRICS_PORT = 8888;
-export const DEFAULT_HEALTH_PORT = 13133;
+const DEFAULT_METRICS_PORT = 8888;
+const DEFAULT_HEALTH_PORT = 13133;
 export const DEFAULT_DRAIN_TIME = Duration.seconds(10);
 /** The resource profile: a telemetry pipeline, sized and ranked like the log collector. */
-export const PROFILE = SidecarProfile.LOG_COLLECTOR;
-export const METRICS_PORT_NAME = 'otel-metrics';
-export const CONFIG_DIR = '/etc/otel-collector';
+const PROFILE = SidecarProfile.LOG_COLLECTOR;
+const METRICS_PORT_NAME = 'otel-metrics';
+const CONFIG_DIR = '/etc/otel-collector';
 export const CONFIG_FILE = 'config.yaml';
 /**
  * otel/opentelemetry-collector runs as `USER 10001:10001` (a scratch image):
  * opentelemetry-collector-releases, distributions/otelcol/Dockerfile:6-8 at v0.159.0.
  */
-export const OTELCOL_UID = 10001;
+const OTELCOL_UID = 10001;
 /** Below this, the memory limiter and the Go runtime have no room (the process needs ~50 MiB over its heap). */
 const MIN_MEMORY_MIB = 64;
 
