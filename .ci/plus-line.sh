@@ -12,7 +12,7 @@
 #   bash .ci/plus-line.sh 33 --no-test  # build only
 #   bash .ci/plus-line.sh 33 --update   # rewrite its snapshots (review the diff!)
 set -euo pipefail
-major="${1:?usage: plus-line.sh <cdk8s-plus major> [--no-test]}"
+major="${1:?usage: plus-line.sh <cdk8s-plus major> [--no-test|--update]}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="$root/build/cdk8s-plus-$major"
 plus="cdk8s-plus-$major"
@@ -54,7 +54,7 @@ for (const entry of fs.readdirSync(src)) {
 EOF
 
 # The cdk8s-plus line: every import, doc and message of the copy names the other package.
-grep -rl 'cdk8s-plus-28' "$out" --include='*.ts' --include='*.md' --include='*.snap' --include='*.ts-fixture' \
+grep -rl --exclude-dir=node_modules 'cdk8s-plus-28' "$out" --include='*.ts' --include='*.md' --include='*.snap' --include='*.ts-fixture' \
   | xargs sed -i "s/cdk8s-plus-28/$plus/g"
 
 # The line's own snapshots replace the copied ones.
@@ -88,10 +88,10 @@ case "${2:-}" in
   --update)
     npx jest --ci=false -u
     rm -rf "$root/snapshots/$plus"
-    (cd "$out" && find test -path '*/__snapshots__/*.snap' -print0 | while IFS= read -r -d '' f; do
+    find test -path '*/__snapshots__/*.snap' -print0 | while IFS= read -r -d '' f; do
       mkdir -p "$root/snapshots/$plus/$(dirname "$f")"
       cp "$f" "$root/snapshots/$plus/$f"
-    done)
+    done
     ;;
   *) npx jest --ci ;;
 esac

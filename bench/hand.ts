@@ -46,16 +46,17 @@ const VAULT_STARTED = [
 // while it stops (the rendered files stay on the volume).
 const STOP_WITH_APP = ['sh', '-c', 'kill -TERM 1'];
 
-// Envoy's preStop hook (bash, no curl in the image): ask the admin listener for a graceful
-// drain of the inbound listeners and return; as a native sidecar Envoy is stopped after the app.
-const DRAIN_REQUEST = 'POST /drain_listeners?inboundonly&graceful HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n';
-const ENVOY_DRAIN = `( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${DRAIN_REQUEST}' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null || echo "envoy drain request failed" >&2`;
+// A request to Envoy's admin listener (bash, no curl in the image): true when it answers 200.
+const ADMIN_REQUEST = (method: string, path: string) =>
+  `( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${method} ${path} HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null`;
+// Envoy's preStop hook: ask for a graceful drain of the inbound listeners and return; as a
+// native sidecar Envoy is stopped after the app.
+const ENVOY_DRAIN = `${ADMIN_REQUEST('POST', '/drain_listeners?inboundonly&graceful')} || echo "envoy drain request failed" >&2`;
 // Envoy's startup gate, a blocking postStart hook: the admin /ready answers 200, polled every
 // 0.1 s, for up to 60 s of wall time (bash's SECONDS).
-const READY_REQUEST = 'GET /ready HTTP/1.1\\r\\nHost: localhost\\r\\nContent-Length: 0\\r\\nConnection: close\\r\\n\\r\\n';
 const ENVOY_READY = [
   'while [ "$SECONDS" -lt 60 ]; do',
-  `  if ( exec 3<>/dev/tcp/127.0.0.1/15000 && printf '${READY_REQUEST}' >&3 && IFS=' ' read -r -t 2 _ code _ <&3 && [ "$code" = 200 ] ) 2>/dev/null; then exit 0; fi`,
+  `  if ${ADMIN_REQUEST('GET', '/ready')}; then exit 0; fi`,
   '  sleep 0.1',
   'done',
   'echo "envoy was not ready after 60s" >&2',

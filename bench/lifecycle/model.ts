@@ -211,7 +211,7 @@ export function simulateStart(spec: PodSpecJson, tools: ToolTable, params: Kubel
     if (!isSidecar(c)) {
       events.push({ name: c.name, started });
       // Runs to completion; a relist sees it exit; that sync starts the next.
-      sync = clock.relistAfter(Math.max(started + t.ready, sync));
+      sync = clock.relistAfter(started + t.ready);
       continue;
     }
     // A postStart hook blocks the sync that started it; the next sync waits for a cache entry
@@ -270,10 +270,9 @@ function terminate(spec: PodSpecJson, tools: ToolTable, t0: number, mainExited: 
     mainsDone = Math.max(mainsDone, exited);
   }
   // Sidecars: the last one's turn comes when the main containers are done, then each earlier one's.
-  const sidecars = (spec.initContainers ?? []).filter(isSidecar);
   let turn = mainsDone;
   const sidecarEvents: ContainerEvents[] = [];
-  for (const c of [...sidecars].reverse()) {
+  for (const c of (spec.initContainers ?? []).filter(isSidecar).reverse()) {
     const preStopDone = preStopEnd(c);
     if (c.lifecycle?.preStop !== undefined && times(tools, c.name).preStopStops === true) {
       // Its own hook stopped it: it exits `stop` after the hook (or when the kubelet's SIGTERM

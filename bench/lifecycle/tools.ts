@@ -8,20 +8,20 @@
  *   fluent/fluent-bit v5.1.1 src/flb_engine.c:1444-1447): with a reachable output it exits
  *   at the first check, 1 s after.
  * - vault-agent (library, and vault-k8s's init container): Kubernetes auth login plus one
- *   read per secret, then the templates are written: about 1 s. It exits at once on
+ *   read per secret, then the templates are written: about 1 s. It exits 0.1 s after
  *   SIGTERM. The library's agent gates with a postStart hook that polls the rendered
  *   files every 0.1 s, and its preStop sends it SIGTERM (`preStopStops`: it stops with
  *   the app, unless `apiProxy`).
  * - envoy: static bootstrap (no xDS), `/ready` answers about 0.8 s after exec; the gate
- *   (a postStart hook) polls `/ready` every 0.1 s; the preStop drain request returns at
- *   once (the drain runs in Envoy while the app stops); exits at once on SIGTERM.
+ *   (a postStart hook) polls `/ready` every 0.1 s; the preStop drain request returns in
+ *   0.05 s (the drain runs in Envoy while the app stops); exits 0.1 s after SIGTERM.
  * - config-reloader (configmap-reload) and statsd-exporter: Go binaries ready in 0.1–0.2 s,
- *   exit at once on SIGTERM. The StatsD exporter's preStop sends it SIGTERM
+ *   exit 0.1 s after SIGTERM. The StatsD exporter's preStop sends it SIGTERM
  *   (`preStopStops`); the reloader's image has no shell, so it has no such hook.
  * - istio-proxy: pilot-agent, then Envoy, then the first xDS push from istiod before
  *   `/healthz/ready` answers: about 2 s; exits 0.3 s after SIGTERM (the issue's figure for
  *   Istio's native sidecar, whose app is already gone).
- * - vault-agent-k8s (vault-k8s's regular sidecar): exits at once on SIGTERM, never by itself
+ * - vault-agent-k8s (vault-k8s's regular sidecar): exits 0.1 s after SIGTERM, never by itself
  *   (a Job's pod stays Running).
  * - the app (any container not listed): starts at once (the same with or without sidecars),
  *   stops 3 s after SIGTERM.
