@@ -94,6 +94,15 @@ function unique(values: string[]): string[] {
   return [...new Set(values)].sort();
 }
 
+/**
+ * How much the counter `series` (a selector) grew in `window`: the increase of the series
+ * that existed `window` ago, and the whole value of those created since (`increase()` sees
+ * nothing of the burst that creates a series, such as an error counter's first error).
+ */
+export function grownIn(series: string, window: string): string {
+  return `(increase(${series}[${window}]) and ${series} offset ${window}) or (${series} unless ${series} offset ${window})`;
+}
+
 /** `a or b` of the non-empty parts. */
 export function either(...parts: Array<string | undefined>): string | undefined {
   const present = parts.filter((p): p is string => p !== undefined);

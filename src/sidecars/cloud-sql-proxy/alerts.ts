@@ -1,4 +1,4 @@
-import { BY, matchers, WHERE } from '../../alerts/_rules';
+import { BY, grownIn, matchers, WHERE } from '../../alerts/_rules';
 import { AlertPack, AlertSeverity, AlertThresholdUnit } from '../../alerts/pack';
 
 /*
@@ -26,14 +26,9 @@ const REFRESH_SUCCESSES = 'cloudsqlconn_refresh_success_count';
 const DIAL_FAILURES = 'cloudsqlconn_dial_failure_count';
 const BY_INSTANCE = `${BY}, cloudsql_instance`;
 
-/**
- * Per sidecar and instance: how much `metric` grew in `window` — the increase of the
- * series that existed `window` ago, and the whole value of those created since
- * (`increase()` sees nothing of the event that creates a series).
- */
+/** Per sidecar and instance: how much `metric` grew in `window`. */
 function grown(metric: string, m: string, window: string): string {
-  const s = `${metric}{${m}}`;
-  return `sum by (${BY_INSTANCE}) ((increase(${s}[${window}]) and ${s} offset ${window}) or (${s} unless ${s} offset ${window}))`;
+  return `sum by (${BY_INSTANCE}) (${grownIn(`${metric}{${m}}`, window)})`;
 }
 
 export const CLOUD_SQL_PROXY_ALERT_PACK = AlertPack._builtIn('cloud-sql-proxy', [

@@ -1,4 +1,4 @@
-import { BY, matchers, WHERE } from '../../alerts/_rules';
+import { BY, grownIn, matchers, WHERE } from '../../alerts/_rules';
 import { AlertPack, AlertSeverity, AlertThresholdUnit } from '../../alerts/pack';
 
 /**
@@ -25,14 +25,9 @@ import { AlertPack, AlertSeverity, AlertThresholdUnit } from '../../alerts/pack'
 
 const SIGNALS = ['spans', 'metric_points', 'log_records'];
 
-/**
- * The growth of one counter in the last 10 minutes, labelled `metric`: the increase of the
- * series that existed 10 minutes ago, and the whole value of those created since
- * (`increase()` sees nothing of the burst that creates a series).
- */
+/** The growth of one counter in the last 10 minutes, labelled `metric`. */
 function grown(counter: string, m: string): string {
-  const s = `${counter}{${m}}`;
-  return `label_replace((increase(${s}[10m]) and ${s} offset 10m) or (${s} unless ${s} offset 10m), "metric", "${counter}", "", "")`;
+  return `label_replace(${grownIn(`${counter}{${m}}`, '10m')}, "metric", "${counter}", "", "")`;
 }
 
 /** `sum by (by) (...) > 0` over the counters `otelcol_<family>_<signal>_total` of every family. */

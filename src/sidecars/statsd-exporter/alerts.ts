@@ -1,4 +1,4 @@
-import { BY, matchers, WHERE } from '../../alerts/_rules';
+import { BY, grownIn, matchers, WHERE } from '../../alerts/_rules';
 import { AlertPack, AlertSeverity } from '../../alerts/pack';
 
 /**
@@ -14,14 +14,9 @@ const ERROR_COUNTERS = [
   'statsd_exporter_events_error_total',
 ];
 
-/**
- * The errors of one counter in the last 10 minutes, labelled `metric`: the increase of
- * the series that existed 10 minutes ago, and the whole value of those created since
- * (`increase()` sees nothing of the burst that creates a series).
- */
+/** The errors of one counter in the last 10 minutes, labelled `metric`. */
 function errors(counter: string, m: string): string {
-  const s = `${counter}{${m}}`;
-  return `label_replace((increase(${s}[10m]) and ${s} offset 10m) or (${s} unless ${s} offset 10m), "metric", "${counter}", "", "")`;
+  return `label_replace(${grownIn(`${counter}{${m}}`, '10m')}, "metric", "${counter}", "", "")`;
 }
 
 /**
