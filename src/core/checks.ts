@@ -13,8 +13,10 @@ import { Fail } from './errors';
  */
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+/** validation.IsDNS1123Subdomain: DNS labels joined by '.'. */
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const PORT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const CONFIG_MAP_KEY = /^[-._a-zA-Z0-9]+$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 /** What the API server accepts as an environment variable name (validation.IsEnvVarName). */
 const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
@@ -53,6 +55,15 @@ export function isQualifiedName(key: string): boolean {
   const slash = key.lastIndexOf('/');
   const name = key.slice(slash + 1);
   return (slash < 0 || isDnsSubdomain(key.slice(0, slash))) && name.length > 0 && isLabelValue(name);
+}
+
+/**
+ * True when `key` is a ConfigMap or Secret key the API server accepts
+ * (validation.IsConfigMapKey): at most 253 letters, digits, '-', '_' and '.', neither '.'
+ * nor '..' and not starting with '..'.
+ */
+export function isConfigMapKey(key: string): boolean {
+  return typeof key === 'string' && key.length <= 253 && CONFIG_MAP_KEY.test(key) && key !== '.' && !key.startsWith('..');
 }
 
 /** True when `name` is a valid IANA_SVC_NAME (container port names). */

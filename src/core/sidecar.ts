@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import { AppMount, DeclaredVolume } from './_internal';
 import { keepWithWorkload, runsToCompletion } from './_pod';
 import { sharedPlan } from './_spec-cache';
-import { Checks, dnsLabelFrom, isDnsLabel, isLabelValue, isPortName, isQualifiedName } from './checks';
+import { Checks, dnsLabelFrom, isConfigMapKey, isDnsLabel, isLabelValue, isPortName, isQualifiedName } from './checks';
 import { Fail, failFor, workloadSubject } from './errors';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
@@ -1010,7 +1010,7 @@ function checkEnvNames(props: SidecarSpec, checks: Checks): void {
 function checkConfigFiles(files: { [name: string]: string }, fail: Fail): void {
   for (const [file, content] of Object.entries(files)) {
     // A ConfigMap key (validation.IsConfigMapKey): the API server refuses others.
-    if (!/^[-._a-zA-Z0-9]+$/.test(file) || file.length > 253 || file === '.' || file === '..') {
+    if (!isConfigMapKey(file)) {
       fail('CONFIG_FILE_INVALID', `config file name ${JSON.stringify(file)} in 'configFiles' is not a ConfigMap key`, 'name each file with letters, digits, \'-\', \'_\' and \'.\' (no \'/\'), at most 253 characters');
     }
     if (typeof content !== 'string') {

@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AlertPack } from '../../src/alerts/pack';
-import { Checks, dnsLabelFrom, isLabelValue, isPinnedImage, isPortName, isQualifiedName } from '../../src/core/checks';
+import { Checks, dnsLabelFrom, isConfigMapKey, isDnsSubdomain, isLabelValue, isPinnedImage, isPortName, isQualifiedName } from '../../src/core/checks';
 import { failFor, SidecarError, workloadSubject } from '../../src/core/errors';
 import { newChart, webDeployment } from '../util';
 
@@ -209,6 +209,35 @@ describe('helpers', () => {
     ['rclone/rclone:latest', false], ['registry:5000/rclone', false], ['rclone', false], ['', false],
   ])('isPinnedImage(%p) is %p', (image, pinned) => {
     expect(isPinnedImage(image)).toBe(pinned);
+  });
+
+  // The cases of apimachinery's own tests (pkg/util/validation/validation_test.go,
+  // TestIsDNS1123Subdomain and TestIsConfigMapKey).
+  test.each([
+    'a', 'ab', 'abc', 'a1', 'a-1', 'a--1--2--b', '0', '01', '012', '1a', '1-a', '1--a--b--2',
+    'a.a', 'ab.a', 'abc.a', 'a1.a', 'a-1.a', 'a--1--2--b.a', 'a.1', 'ab.1', 'abc.1', 'a1.1', 'a-1.1', 'a--1--2--b.1',
+    '0.a', '01.a', '012.a', '1a.a', '1-a.a', '0.1', '01.1', '012.1', '1a.1', '1-a.1', '1--a--b--2.1',
+    'a.b.c.d.e', 'aa.bb.cc.dd.ee', '1.2.3.4.5', '11.22.33.44.55', 'a'.repeat(253),
+  ])('isDnsSubdomain(%p) is true', name => {
+    expect(isDnsSubdomain(name)).toBe(true);
+  });
+
+  test.each([
+    '', 'A', 'ABC', 'aBc', 'A1', 'A-1', '1-A', '-', 'a-', '-a', '1-', '-1', '_', 'a_', '_a', 'a_b', '1_', '_1', '1_2',
+    '.', 'a.', '.a', 'a..b', '1.', '.1', '1..2', ' ', 'a ', ' a', 'a b', '1 ', ' 1', '1 2',
+    'A.a', 'aB.a', 'ab.A', 'A1.a', 'a1.A', 'A.1', 'aB.1', 'A1.1', '1A.1', '0.A', '01.A', '012.A', '1A.a', '1a.A',
+    'A.B.C.D.E', 'AA.BB.CC.DD.EE', 'a.B.c.d.e', 'aa.bB.cc.dd.ee', 'a@b', 'a,b', 'a_b', 'a;b', 'a:b', 'a%b', 'a?b', 'a$b',
+    'a'.repeat(254), 'a.-b', 'a-.b',
+  ])('isDnsSubdomain(%p) is false', name => {
+    expect(isDnsSubdomain(name)).toBe(false);
+  });
+
+  test.each([
+    ['a', true], ['good', true], ['good-good', true], ['still.good', true], ['this.is.also.good', true],
+    ['.so.is.this', true], ['THIS_IS_GOOD', true], ['so_is_this_17', true], ['x'.repeat(253), true],
+    ['.', false], ['..', false], ['..bad', false], ['b*d', false], ['bad!&bad', false], ['', false], ['x'.repeat(254), false],
+  ])('isConfigMapKey(%p) is %p', (key, valid) => {
+    expect(isConfigMapKey(key)).toBe(valid);
   });
 
   // Examples from the Kubernetes docs (Labels and Selectors: syntax and character set).

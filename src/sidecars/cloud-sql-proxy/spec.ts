@@ -5,7 +5,7 @@ import { CloudSqlCredentials } from './credentials';
 import { CLOUD_SQL_PROXY_DASHBOARD_PACK } from './dashboard';
 import { CloudSqlInstance, CloudSqlIpType } from './instance';
 import type { CloudSqlProxySidecarProps } from './sidecar';
-import { dnsLabelFrom, shown } from '../../core/checks';
+import { dnsLabelFrom, isConfigMapKey, shown } from '../../core/checks';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
 import { SidecarMode, SidecarSpec } from '../../core/sidecar';
@@ -55,8 +55,6 @@ const LABEL = '[a-z0-9](?:[-a-z0-9]*[a-z0-9])?';
 const CONNECTION_NAME = new RegExp(`^(?:${LABEL}(?:\\.${LABEL})+:)?[a-z][-a-z0-9]{4,28}[a-z0-9]:[a-z]+(?:-[a-z]+)+[0-9]+:[a-z](?:[-a-z0-9]*[a-z0-9])?$`);
 /** A Google service account's email (no ',' — that would make it a delegation chain). */
 const SERVICE_ACCOUNT = /^[a-z0-9][-a-z0-9]*@[a-z0-9][-a-z0-9.]*\.gserviceaccount\.com$/;
-/** A Secret key the API server accepts (validation.IsConfigMapKey). */
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /** An instance with every default applied. */
 export interface ResolvedInstance {
@@ -169,7 +167,7 @@ export function cloudSqlProxySpec(props: CloudSqlProxySidecarProps, context: Spe
   const volumes: SidecarVolume[] = [];
   if (credentials._secret !== undefined) {
     const key = credentials.key as string;
-    if (typeof key !== 'string' || !SECRET_KEY.test(key) || key.length > 253 || key === '.' || key === '..') {
+    if (!isConfigMapKey(key)) {
       fail('CLOUD_SQL_CREDENTIALS_INVALID', `the key file's Secret key ${shown(key)} is not a Secret key`,
         'pass the key of the Secret that holds the JSON key file (letters, digits, \'-\', \'_\' and \'.\'), e.g. CloudSqlCredentials.fromSecret(secret, \'credentials.json\')');
     }

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { MAX_DURATION_SECONDS, Protocol, RESERVED_CLUSTERS, ResolvedTls, ResolvedUpstream, SYSTEM_CA_FILE } from './bootstrap';
 import { EnvoyCaBundle, EnvoyDnsFamily, EnvoyDnsType, EnvoyProtocol, EnvoyUpstream, EnvoyUpstreamTls } from './sidecar';
-import { isDnsName, isIPv4, isPortNumber } from '../../core/checks';
+import { isConfigMapKey, isDnsName, isIPv4, isPortNumber } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
 
@@ -12,7 +12,6 @@ import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
  */
 
 const CLUSTER_NAME = /^[a-z0-9]([a-z0-9_-]{0,58}[a-z0-9])?$/;
-const CONFIG_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
 const CODE = 'ENVOY_UPSTREAM_INVALID';
 const TLS_CODE = 'ENVOY_TLS_INVALID';
 const RETRY_CODE = 'ENVOY_RETRY_INVALID';
@@ -202,7 +201,7 @@ function resolveTls(
   let caFile = SYSTEM_CA_FILE;
   const dir = `${TLS_DIR}/${index}`;
   if (ca._source !== undefined) {
-    if (!CONFIG_KEY.test(ca.key ?? '')) problem(`upstream '${u.name}': CA bundle key '${ca.key}' is not a ConfigMap or Secret key`, 'pass a key of letters, digits, \'-\', \'_\' and \'.\', such as \'ca.crt\'');
+    if (!isConfigMapKey(ca.key ?? '')) problem(`upstream '${u.name}': CA bundle key '${ca.key}' is not a ConfigMap or Secret key`, 'pass a key of letters, digits, \'-\', \'_\' and \'.\', such as \'ca.crt\'');
     volumes.push({ name: `${prefix}-ca-${index}`, source: ca._source, path: `${dir}/ca`, readOnly: true });
     caFile = `${dir}/ca/ca.crt`;
   }

@@ -104,7 +104,7 @@ export function multilineEntries(parsers: FluentBitMultilineParser[], fail: Fail
     });
     let flushMs = 1000;
     if (c.flushTimeout !== undefined) {
-      flushMs = c.flushTimeout.toMilliseconds();
+      flushMs = c.flushTimeout.toMilliseconds({ integral: false });
       if (!Number.isInteger(flushMs) || flushMs < 1) {
         problem(`'flushTimeout' ${flushMs}ms is not a whole number of milliseconds of at least 1`, 'pass a duration such as Duration.seconds(1)');
       }

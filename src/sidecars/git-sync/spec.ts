@@ -5,7 +5,7 @@ import { GitSyncAuth } from './auth';
 import { GIT_SYNC_DASHBOARD_PACK } from './dashboard';
 import type { GitSyncSidecarProps } from './sidecar';
 import { GitSyncSubmodules } from './submodules';
-import { dnsLabelFrom } from '../../core/checks';
+import { dnsLabelFrom, isConfigMapKey } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
@@ -42,8 +42,6 @@ const ROOT = '/git';
 const SECRET_DIR = '/etc/git-secret';
 /** A full SHA-1 or SHA-256 commit hash. */
 const COMMIT_HASH = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
-/** A Secret key (validation.IsConfigMapKey). */
-const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 
 /**
  * git-sync as a sidecar spec: a native sidecar that keeps the content fresh and
@@ -251,7 +249,7 @@ function checkAuth(auth: GitSyncAuth, user: number | undefined, namespace: strin
   const invalid = (problem: string, fix: string): never => fail('GIT_SYNC_AUTH_INVALID', problem, fix);
   if (!(auth instanceof GitSyncAuth)) invalid('\'auth\' is not a GitSyncAuth', 'pass GitSyncAuth.password() or GitSyncAuth.ssh()');
   for (const key of Object.values(auth._files)) {
-    if (typeof key !== 'string' || !SECRET_KEY.test(key) || key.length > 253 || key === '.' || key === '..') {
+    if (!isConfigMapKey(key)) {
       invalid(`${JSON.stringify(key)} is not a key of a Secret`, 'name the Secret\'s key: letters, digits, \'-\', \'_\' and \'.\'');
     }
   }

@@ -1,7 +1,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { stringify } from 'yaml';
 import { OtelDebugVerbosity, OtelExporter, OtelSignal } from './exporters';
-import { dnsLabelFrom, isDnsName, isIPv4, isPortNumber, shown, wholeSeconds } from '../../core/checks';
+import { dnsLabelFrom, isConfigMapKey, isDnsName, isIPv4, isPortNumber, shown, wholeSeconds } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
 
@@ -309,7 +309,7 @@ function networkExporter(exporter: OtelExporter, index: number, id: string, inpu
   if (type === 'otlp_grpc' && plaintext) tls.insecure = true;
   if (t.caSecret !== undefined) {
     const key = t.caKey ?? 'ca.crt';
-    if (typeof key !== 'string' || !/^[-._a-zA-Z0-9]+$/.test(key)) {
+    if (!isConfigMapKey(key)) {
       problem(`${what}: 'tls.caKey' ${shown(key)} is not a Secret key`, 'pass the key of the CA bundle in the Secret, e.g. \'ca.crt\'');
     }
     const path = `${TLS_ROOT}/exporter-${index}-ca`;

@@ -1112,6 +1112,8 @@ describe('bad input', () => {
       'multiline parser \'m\': \'startRegex\': \'/a\\n  - state: x/\' contains a line break or another control character', ONE_LINE],
     ['a flush timeout below 1 ms', () => ({ multiline: [ml({ flushTimeout: Duration.millis(0) })] }), MULTILINE,
       'multiline parser \'m\': \'flushTimeout\' 0ms is not a whole number of milliseconds of at least 1', 'pass a duration such as Duration.seconds(1)'],
+    ['a flush timeout in fractions of a millisecond', () => ({ multiline: [ml({ flushTimeout: Duration.seconds(1.0005) })] }), MULTILINE,
+      'multiline parser \'m\': \'flushTimeout\' 1000.5ms is not a whole number of milliseconds of at least 1', 'pass a duration such as Duration.seconds(1)'],
     ['a state volume smaller than the buffers', () => ({ stateSizeLimit: Size.mebibytes(100) }), STORAGE,
       '\'stateSizeLimit\' 100Mi is below the 192Mi the state volume needs (64Mi for the tail database and chunks in flight, plus each output\'s \'bufferLimit\' on disk): when the volume is full the kubelet evicts the pod',
       'raise \'stateSizeLimit\' to at least 192Mi, or lower the outputs\' \'bufferLimit\''],

@@ -505,6 +505,7 @@ describe('GitSyncSidecar', () => {
       ['password for an SSH URL', s => ({ repo: 'ssh://git@github.com/example/dags.git', auth: GitSyncAuth.password(s, { username: 'bot' }) }), 'GIT_SYNC_AUTH_INVALID',
         'repository \'ssh://git@github.com/example/dags.git\' is an SSH URL, but no SSH key is given. Fix: '],
       ['bad Secret key', s => ({ auth: GitSyncAuth.password(s, { username: 'bot', passwordKey: 'a/b' }) }), 'GIT_SYNC_AUTH_INVALID', '"a/b" is not a key of a Secret. Fix: '],
+      ['Secret key starting with ..', s => ({ auth: GitSyncAuth.password(s, { username: 'bot', passwordKey: '..data' }) }), 'GIT_SYNC_AUTH_INVALID', '"..data" is not a key of a Secret. Fix: '],
       ['one key for key and known hosts', s => ({ repo: SSH_REPO, auth: GitSyncAuth.ssh(s, { privateKeyKey: 'k', knownHostsKey: 'k' }) }), 'GIT_SYNC_AUTH_INVALID',
         'the private key and the known hosts are both read from key \'k\'. Fix: '],
       ['empty user name', s => ({ auth: GitSyncAuth.password(s, { username: '' }) }), 'GIT_SYNC_AUTH_INVALID',

@@ -309,6 +309,8 @@ describe('ReloaderSidecar', () => {
         '\'configMapsDir\' \'etc/config\' is not a canonical absolute path. Fix: '],
       ['bad name', s => ({ workload: s.web, secrets: [kplus.Secret.fromSecretName(s.chart, 'imp', 'My_Secret')], webhookUrl: URL }), 'RELOADER_WATCH_INVALID',
         '\'My_Secret\' is not a valid Secret name. Fix: watch ConfigMaps and Secrets by their Kubernetes names (lower-case letters, digits, \'-\' and \'.\').'],
+      ['empty label in a name', s => ({ workload: s.web, configMaps: [kplus.ConfigMap.fromConfigMapName(s.chart, 'dots', 'app..config')], webhookUrl: URL }), 'RELOADER_WATCH_INVALID',
+        '\'app..config\' is not a valid ConfigMap name. Fix: '],
       ['watched twice', s => ({ workload: s.web, configMaps: [s.cm, s.cm], webhookUrl: URL }), 'RELOADER_WATCH_INVALID',
         'ConfigMap \'app-config\' is watched twice. Fix: list each ConfigMap and Secret once.'],
     ];
