@@ -102,6 +102,16 @@ export function wholeSeconds(duration: Duration): number | undefined {
   }
 }
 
+/** The duration in whole milliseconds, or undefined when it is fractional or negative. */
+export function wholeMillis(duration: Duration): number | undefined {
+  try {
+    const millis = duration.toMilliseconds();
+    return Number.isInteger(millis) && millis >= 0 ? millis : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A DNS label derived from `base` and `suffix`, cut to 63 characters. */
 export function dnsLabelFrom(base: string, suffix: string): string {
   const input = `${base}-${suffix}`;

@@ -1,7 +1,7 @@
 import { Duration } from 'cdk8s';
 import { MAX_DURATION_SECONDS, Protocol, RESERVED_CLUSTERS, ResolvedTls, ResolvedUpstream, SYSTEM_CA_FILE } from './bootstrap';
 import { EnvoyCaBundle, EnvoyDnsFamily, EnvoyDnsType, EnvoyProtocol, EnvoyUpstream, EnvoyUpstreamTls } from './sidecar';
-import { isConfigMapKey, isDnsName, isIPv4, isPortNumber } from '../../core/checks';
+import { isConfigMapKey, isDnsName, isIPv4, isPortNumber, wholeMillis } from '../../core/checks';
 import { Fail } from '../../core/errors';
 import { SidecarVolume, SidecarVolumeSource } from '../../core/volumes';
 
@@ -44,12 +44,8 @@ function isDomain(domain: string): boolean {
  * (not a Duration, not whole milliseconds, below `min`, or beyond the range).
  */
 export function millisOf(value: Duration | undefined, fallback: Duration, min: number): number | undefined {
-  try {
-    const millis = (value ?? fallback).toMilliseconds();
-    return Number.isInteger(millis) && millis >= min && millis <= MAX_DURATION_SECONDS * 1000 ? millis : undefined;
-  } catch {
-    return undefined;
-  }
+  const millis = wholeMillis(value ?? fallback);
+  return millis !== undefined && millis >= min && millis <= MAX_DURATION_SECONDS * 1000 ? millis : undefined;
 }
 
 /** The upstreams, checked and with their defaults, ready to render, and the volumes their TLS files need. */

@@ -5,7 +5,7 @@ import { renderCollectorConfig } from './config';
 import { OTEL_COLLECTOR_DASHBOARD_PACK } from './dashboard';
 import { OtelAppProtocol } from './exporters';
 import type { OpenTelemetryCollectorSidecarProps } from './sidecar';
-import { shown } from '../../core/checks';
+import { shown, wholeMillis } from '../../core/checks';
 import { SidecarImages } from '../../core/images';
 import { SidecarProfile } from '../../core/profile';
 import { SidecarSpec } from '../../core/sidecar';
@@ -132,10 +132,6 @@ export function otelCollectorSpec(props: OpenTelemetryCollectorSidecarProps, { n
 
 /** The batch timeout in whole milliseconds, or undefined when it is not a positive whole number of them. */
 function batchTimeoutMillis(timeout: Duration): number | undefined {
-  try {
-    const millis = timeout.toMilliseconds();
-    return Number.isInteger(millis) && millis > 0 ? millis : undefined;
-  } catch {
-    return undefined;
-  }
+  const millis = wholeMillis(timeout);
+  return millis !== undefined && millis > 0 ? millis : undefined;
 }
