@@ -2,14 +2,14 @@ import { createHash } from 'crypto';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { AppMount, DeclaredVolume } from './_internal';
+import { AppMount, DeclaredVolume, portKey, unboundedMemory } from './_internal';
 import { keepWithWorkload, runsToCompletion } from './_pod';
 import { sharedPlan } from './_spec-cache';
 import { Checks, dnsLabelFrom, isConfigMapKey, isDnsLabel, isLabelValue, isPortName, isQualifiedName } from './checks';
 import { Fail, failFor, workloadSubject } from './errors';
 import { PodSidecars } from './pod-sidecars';
 import { SidecarProfile } from './profile';
-import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters, unboundedMemory } from './volumes';
+import { SidecarVolume, SidecarVolumeSource, SidecarVolumeWriters } from './volumes';
 import { AlertPack } from '../alerts/pack';
 import { DashboardPack } from '../dashboards/pack';
 
@@ -1034,11 +1034,6 @@ function checkPodMetadata(props: SidecarSpec, fail: Fail): void {
       fail('POD_METADATA_INVALID', `pod label '${key}' has the value ${JSON.stringify(value)}, which is not a valid label value`, 'use at most 63 letters, digits, \'-\', \'_\' and \'.\', starting and ending with a letter or digit');
     }
   }
-}
-
-/** `<number>/<protocol>`: what two containers of one pod may not both listen on. */
-export function portKey(port: { number: number; protocol?: kplus.Protocol }): string {
-  return `${port.number}/${port.protocol ?? kplus.Protocol.TCP}`;
 }
 
 /** Mounts `volume` at `path`, refusing a second volume at a path the container already mounts. */

@@ -1,6 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { sourceOf } from './_internal';
 import { serviceAccountTokenVolume } from './_projected';
 import { wholeSeconds } from './checks';
 
@@ -248,18 +249,4 @@ function items(map: { [key: string]: string } | undefined): { [key: string]: kpl
   const out: { [key: string]: kplus.PathMapping } = {};
   for (const [key, path] of Object.entries(map)) out[key] = { path };
   return out;
-}
-
-/** The ConfigMap or Secret behind a cdk8s-plus volume, as words; undefined for other sources. */
-export function sourceOf(volume: kplus.Volume): string | undefined {
-  const spec = volume._toKube();
-  if (spec.configMap?.name !== undefined) return `ConfigMap '${spec.configMap.name}'`;
-  if (spec.secret?.secretName !== undefined) return `Secret '${spec.secret.secretName}'`;
-  return undefined;
-}
-
-/** True when the volume is a memory-backed emptyDir without a size limit. */
-export function unboundedMemory(volume: kplus.Volume): boolean {
-  const emptyDir = volume._toKube().emptyDir;
-  return emptyDir?.medium === kplus.EmptyDirMedium.MEMORY && emptyDir.sizeLimit === undefined;
 }

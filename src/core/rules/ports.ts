@@ -1,4 +1,5 @@
-import { portKey, SidecarPlacement } from '../sidecar';
+import { portKey } from '../_internal';
+import { SidecarPlacement } from '../sidecar';
 import { containerOf, PodContainer, PodRule, podError } from './rule';
 
 /** PORT_IN_USE: containers that run together share one network namespace, so one port each. */

@@ -1,4 +1,4 @@
-import { sourceOf } from '../volumes';
+import { sourceOf } from '../_internal';
 import { PodRule, podError } from './rule';
 
 /**
