@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { App, Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { AlertPack } from '../../src/alerts/pack';
@@ -870,6 +871,22 @@ describe('config files', () => {
     expect(moved.configDigest).not.toBe(a.configDigest);
     expect(renamed.configDigest).not.toBe(a.configDigest);
     expect(podMetadata(find(synth(chart), 'Deployment')).annotations).toEqual({ 'config.cdk8s-sidecars.io/a': a.configDigest });
+
+    // AND the digest is the documented one, computed here and not by the library: sha256 over
+    // each file's name and content, each NUL-terminated, the files sorted by name; the first
+    // 16 hex characters.
+    const documented = (files: { [name: string]: string }) => {
+      const hash = createHash('sha256');
+      for (const name of Object.keys(files).sort()) {
+        hash.update(Buffer.from(name, 'utf8')).update(Buffer.from([0]));
+        hash.update(Buffer.from(files[name], 'utf8')).update(Buffer.from([0]));
+      }
+      return hash.digest('hex').substring(0, 16);
+    };
+    expect(podMetadata(find(synth(chart), 'Deployment')).annotations['config.cdk8s-sidecars.io/a'])
+      .toBe(documented({ 'a.conf': 'x = 1', 'b.conf': 'y = 2' }));
+    expect(moved.configDigest).toBe(documented({ 'a.conf': 'x = 1y = 2', 'b.conf': '' }));
+    expect(renamed.configDigest).toBe(documented({ 'c.conf': 'y = 2', 'a.conf': 'x = 1' }));
   });
 
   test('no config files: no ConfigMap, no digest, no annotation', () => {

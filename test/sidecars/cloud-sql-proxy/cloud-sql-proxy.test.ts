@@ -522,6 +522,10 @@ describe('CloudSqlProxySidecar', () => {
         '\'DB HOST\' in \'instances[0].hostEnvName\' is not a valid environment variable name. Fix: '],
       ['env name shared by two instances', { instances: [{ connectionName: ORDERS, port: 5432 }, { connectionName: REPORTS, port: 5433, portEnvName: 'DB_PORT' }] }, 'CLOUD_SQL_ENV_INVALID',
         'instances 0 and 1 both set the app\'s variable \'DB_PORT\'. Fix: give each instance its own \'hostEnvName\' and \'portEnvName\'.'],
+      ['host variable shared by the first and third instances', {
+        instances: [{ connectionName: ORDERS, port: 5432 }, { connectionName: REPORTS, port: 5433 }, { connectionName: 'shop-prod:europe-west1:audit', port: 5434, hostEnvName: 'DB_HOST' }],
+      }, 'CLOUD_SQL_ENV_INVALID',
+      'instances 0 and 2 both set the app\'s variable \'DB_HOST\'. Fix: give each instance its own \'hostEnvName\' and \'portEnvName\'.'],
       ['host and port in one variable', { instances: [{ connectionName: ORDERS, port: 5432, hostEnvName: 'DB', portEnvName: 'DB' }] }, 'CLOUD_SQL_ENV_INVALID',
         'instance 0 sets the app\'s variable \'DB\' for both its host and its port. Fix: '],
       ['ip type', { instances: one, ipType: 'VPN' }, 'ENUM_INVALID', '\'ipType\' \'VPN\' is not one of the CloudSqlIpType values. Fix: pass CloudSqlIpType.PRIVATE, CloudSqlIpType.PUBLIC or CloudSqlIpType.PSC.'],
