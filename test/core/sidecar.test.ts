@@ -802,7 +802,7 @@ describe('config files', () => {
 
   // The API server refuses ConfigMap keys other than [-._a-zA-Z0-9]+; the schema check
   // of synth does not look at keys, so the pod would fail only at apply.
-  test.each(['conf/a.conf', 'my config', ''])('a config file name %p the API server refuses is an error naming configFiles', file => {
+  test.each(['conf/a.conf', 'my config', '', '..data'])('a config file name %p the API server refuses is an error naming configFiles', file => {
     const chart = newChart();
     const web = webDeployment(chart);
     expect(() => new Sidecar(chart, 'sync', { workload: web, image: IMAGE, configFiles: { [file]: 'x' } })).toThrow(

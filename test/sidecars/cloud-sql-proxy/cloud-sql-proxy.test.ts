@@ -547,7 +547,7 @@ describe('CloudSqlProxySidecar', () => {
       expect(() => new CloudSqlProxySidecar(chart, 'db', { workload: web, ...props })).toThrow(`${error(code)}${message}`);
     });
 
-    test.each([['a path', 'keys/sa.json'], ['an empty key', ''], ['..', '..']])('key file key: %s', (_, key) => {
+    test.each([['a path', 'keys/sa.json'], ['an empty key', ''], ['..', '..'], ['a key starting with ..', '..data']])('key file key: %s', (_, key) => {
       // GIVEN a Secret key the API server would refuse
       const chart = newChart();
       const web = webDeployment(chart);

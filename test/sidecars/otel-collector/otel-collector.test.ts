@@ -730,6 +730,8 @@ describe('OpenTelemetryCollectorSidecar', () => {
         'exporter \'otlp_http\': TLS certificates or a server name are set for a plaintext connection. Fix: use an https:// URL, or drop the certificates.'],
       ['bad CA key', { exporters: [grpc({ tls: { caSecret: token.secret, caKey: 'ca/crt' } })] }, EXPORTER,
         'exporter \'otlp_grpc\': \'tls.caKey\' \'ca/crt\' is not a Secret key. Fix: pass the key of the CA bundle in the Secret, e.g. \'ca.crt\'.'],
+      ['CA key starting with ..', { exporters: [grpc({ tls: { caSecret: token.secret, caKey: '..ca.crt' } })] }, EXPORTER,
+        'exporter \'otlp_grpc\': \'tls.caKey\' \'..ca.crt\' is not a Secret key. Fix: pass the key of the CA bundle in the Secret, e.g. \'ca.crt\'.'],
       ['CA key without Secret', { exporters: [grpc({ tls: { caKey: 'ca.crt' } })] }, EXPORTER,
         'exporter \'otlp_grpc\': \'tls.caKey\' is set without \'tls.caSecret\'. Fix: pass the Secret with the CA bundle as \'tls.caSecret\'.'],
       ['bad server name', { exporters: [grpc({ tls: { serverName: 'a b' } })] }, EXPORTER,
