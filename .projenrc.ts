@@ -137,13 +137,16 @@ project.eslint?.addIgnorePattern('src/imports/');
 project.npmignore?.exclude('/crds/', '/.ci/', '/cdk8s.yaml', '/examples/', '/docs/', '/rosetta/', '/snapshots/', '/build/', '/dist-package/', '/test-reports/');
 project.npmignore?.removePatterns('/src/');
 
-// The synth benchmark (bench/): the library against the same pods written by hand.
-// Not part of the package, nor of `npm test` (test/bench-equivalence.test.ts only
-// checks that both sides synthesize the same manifests). It compiles bench/ and src/
-// to bench/.build/ first, so that no measurement carries a TypeScript compiler.
+// The benchmarks (bench/): first the lifecycle benchmark (what the sidecars add to a pod's
+// start, deletion and Job completion, on a model of the kubelet, next to Istio's and
+// vault-k8s's injected pods), then the synth benchmark (the library against the same pods
+// written by hand). Not part of the package, nor of `npm test` (test/bench-equivalence.test.ts
+// only checks that both sides synthesize the same manifests, test/bench/ the model's
+// mechanics). It compiles bench/ and src/ to bench/.build/ first, so that no measurement
+// carries a TypeScript compiler.
 project.npmignore?.exclude('/bench/');
 project.addTask('bench', {
-  description: 'Synth benchmark: library vs hand-written cdk8s-plus-28 (BENCH_SIZES=100,1000,5000 BENCH_ROUNDS=5)',
+  description: 'Lifecycle benchmark (pod start, deletion, Job completion vs Istio and vault-k8s), then synth benchmark: library vs hand-written cdk8s-plus-28 (BENCH_SIZES=100,1000,5000 BENCH_ROUNDS=5)',
   exec: 'tsc -p bench/tsconfig.json --noEmit false --outDir bench/.build --declaration false --inlineSourceMap false --inlineSources false && node bench/.build/bench/run.js',
 });
 

@@ -596,7 +596,9 @@ export class Sidecar extends Construct {
 
   /**
    * The digest of the config files in the pod annotation
-   * `config.cdk8s-sidecars.io/<container name>`, which rolls the pods when a file changes.
+   * `config.cdk8s-sidecars.io/<container name>`, which rolls the pods when a file changes:
+   * the first 16 hexadecimal digits of the SHA-256 of each file's name and content, each
+   * followed by a NUL byte, in name order.
    */
   public readonly configDigest?: string;
 
