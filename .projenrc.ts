@@ -30,6 +30,9 @@ const project = new cdk8s.ConstructLibraryCdk8s({
     '@kubernetes-models/prometheus-operator@4.4.4',
     // Real parsers for the generated configs, used by the tests.
     '@cdktf/hcl2json@^0.21.0',
+    // HashiCorp's HCL 1 parser (github.com/hashicorp/hcl, compiled to JavaScript with
+    // GopherJS): Vault Agent reads its config with HCL 1 (hcl.Parse, then DecodeObject).
+    'js-hcl-parser@1.0.1',
     'fast-check@^4.10.2',
     // Envoy's upstream v3 API protos (under deps/) and a loader for them: the bootstrap's oracle.
     '@grpc/grpc-js-xds@1.14.1',

@@ -1,9 +1,11 @@
+import { isDeepStrictEqual } from 'util';
 import { parse as parseHcl } from '@cdktf/hcl2json';
 import { ApiObject } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { parse as parseYaml, stringify } from 'yaml';
 import { Sidecar, SidecarPlacement, VaultAgentSidecar } from '../../src';
 import { SidecarError } from '../../src/core/errors';
+import { decodeHcl1, inHcl1Shape } from '../sidecars/vault-agent/hcl1';
 import { allContainers, podMetadata, podSpec, validateObject } from '../util';
 
 // Prometheus's own grammar, used directly: any error node in the tree means the
@@ -16,7 +18,7 @@ const { parser: promqlParser } = require('@prometheus-io/lezer-promql');
  * the one shape of the library's own errors. Used by the property-based tests.
  *
  * None of these checks asks the library whether its output is right: they use
- * real parsers (yaml, hcl2json, Prometheus's lezer grammar), the upstream schemas
+ * real parsers (yaml, hcl2json and HCL 1 as Vault Agent reads it, Prometheus's lezer grammar), the upstream schemas
  * (kubernetes-models) and rules written from the Kubernetes source.
  */
 
@@ -399,6 +401,8 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
           if (listeners !== 'inbound,outbound,stats') fail(where, `envoy.yaml has the listeners ${listeners}`);
         } else if (key.endsWith('.hcl')) {
           const doc: any = await parseHcl(key, value);
+          // HCL 1, which the agent reads, decodes the same values.
+          if (!isDeepStrictEqual(decodeHcl1(value), inHcl1Shape(doc))) fail(where, `${key} decodes differently in HCL 1, which the agent reads`);
           if (doc.listener !== undefined && key === 'agent-init.hcl') fail(where, `${key} has a listener`);
           if ((doc.auto_auth ?? []).length !== 1 || (doc.vault ?? []).length !== 1) fail(where, `${key} has other than one vault and auto_auth block`);
         } else if (key.endsWith('.yaml') || key.endsWith('.yml')) {

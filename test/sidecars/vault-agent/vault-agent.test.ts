@@ -6,6 +6,7 @@ import { parse } from '@cdktf/hcl2json';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
+import { decodeHcl1, inHcl1Shape } from './hcl1';
 import { Sidecar, SidecarMode, SidecarPlacement, SidecarProfile, SidecarVolumeSource, SidecarVolumeWriters } from '../../../src/core';
 import { SidecarError } from '../../../src/core/errors';
 import { specContext } from '../../../src/core/spec';
@@ -28,8 +29,12 @@ function error(code: string, who = W): string {
   return `[${code}] ${who}: `;
 }
 
-function hcl(configMap: any, key: string): Promise<any> {
-  return parse(key, configMap.data[key]);
+/** The config as hcl2json decodes it, once HCL 1, which the agent reads, has decoded the same values. */
+async function hcl(configMap: any, key: string): Promise<any> {
+  const text = configMap.data[key];
+  const parsed = await parse(key, text);
+  expect(decodeHcl1(text)).toEqual(inHcl1Shape(parsed));
+  return parsed;
 }
 
 /**
@@ -39,8 +44,9 @@ function hcl(configMap: any, key: string): Promise<any> {
  * command/agentproxyshared/cache (`PersistConfig`), consul-template's `TemplateConfig` and
  * `ExecConfig` for `template`, internalshared/configutil for `listener` and `telemetry`,
  * and each auth method's `conf.Config[...]` reads in command/agentproxyshared/auth/<method>/.
- * The agent refuses unknown keys of its structs (`template` is decoded with mapstructure's
- * ErrorUnused): here every unknown key is an error.
+ * The agent refuses unknown keys only in `template` (decoded with mapstructure's ErrorUnused)
+ * and ignores them elsewhere, where a misspelt key would silently do nothing: here every
+ * unknown key is an error.
  */
 const AGENT_KEYS: { [block: string]: string[] } = {
   '': ['pid_file', 'exit_after_auth', 'auto_auth', 'cache', 'api_proxy', 'vault', 'template', 'template_config', 'listener', 'telemetry', 'disable_idle_connections', 'disable_keep_alives', 'env_template', 'exec'],
@@ -840,9 +846,12 @@ describe('HCL renderer', () => {
         expect(() => hclString(s)).toThrow('cannot be written to HCL');
         return;
       }
-      const parsed = await parse('x.hcl', renderHcl([block('b', [s], [attr('k', s)]), attr('after', 1)]));
+      const text = renderHcl([block('b', [s], [attr('k', s)]), attr('after', 1)]);
+      const parsed = await parse('x.hcl', text);
       expect(Object.keys(parsed).sort()).toEqual(['after', 'b']);
       expect(parsed.b).toEqual({ [s]: [{ k: s }] });
+      // HCL 1, which the agent reads, decodes the same.
+      expect(decodeHcl1(text)).toEqual({ after: 1, b: [{ [s]: [{ k: s }] }] });
     }), { numRuns: 300 });
   });
 
@@ -860,6 +869,7 @@ describe('HCL renderer', () => {
     const s = 'a"b\\c\\"d';
     expect(hclString(s)).toBe('"a\\"b\\\\c\\\\\\"d"');
     expect((await parse('x.hcl', renderHcl([attr('k', s)]))).k).toBe(s);
+    expect(decodeHcl1(renderHcl([attr('k', s)])).k).toBe(s);
   });
 
   test('refuses a name that is not an identifier, and a number that is not an integer', () => {
