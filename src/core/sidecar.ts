@@ -684,7 +684,7 @@ export class Sidecar extends Construct {
       this.configDigest = config.digest;
       this.addVolume({
         name: config.volumeName,
-        source: SidecarVolumeSource.configMap(this.configMap),
+        source: SidecarVolumeSource._ownConfigMap(this.configMap),
         path: config.dir,
         readOnly: true,
       });
@@ -718,6 +718,15 @@ export class Sidecar extends Construct {
     if (declaration.writers !== undefined) this.checks.oneOf('volumes.writers', declaration.writers, SidecarVolumeWriters, 'SidecarVolumeWriters');
     const problem = declaration.source._problem;
     if (problem !== undefined) fail(problem.code, `volume '${declaration.name}': ${problem.problem}`, problem.fix);
+    // A pod mounts ConfigMaps and Secrets of its own namespace only: another one would leave
+    // it waiting for the volume.
+    const objectNamespace = declaration.source._namespace;
+    const podNamespace = this.workload.metadata.namespace;
+    if (objectNamespace !== undefined && (objectNamespace ?? undefined) !== podNamespace) {
+      const words = (ns: string | null | undefined) => (ns === undefined || ns === null ? 'no namespace' : `namespace '${ns}'`);
+      fail('VOLUME_NAMESPACE_MISMATCH', `volume '${declaration.name}': ${declaration.source._object} is in ${words(objectNamespace)}, the workload in ${words(podNamespace)}`,
+        'use a ConfigMap or Secret of the workload\'s namespace (a pod can mount no other)');
+    }
     const given = declaration.source._volume;
     if (given !== undefined && given.name !== declaration.name) {
       fail('VOLUME_NAME_MISMATCH', `volume '${given.name}' is declared with the name '${declaration.name}'`, 'give the declaration the volume\'s own name');

@@ -95,14 +95,25 @@ export class SidecarVolumeSource {
   public static configMap(configMap: kplus.IConfigMap, options: SidecarKeyVolumeOptions = {}): SidecarVolumeSource {
     return new SidecarVolumeSource('configMap', (scope, id, name) => kplus.Volume.fromConfigMap(scope, id, configMap, {
       name, items: items(options.items),
-    }), `ConfigMap '${configMap.name}'`);
+    }), `ConfigMap '${configMap.name}'`, undefined, namespaceOf(configMap));
   }
 
   /** The keys of a Secret, as files. */
   public static secret(secret: kplus.ISecret, options: SidecarKeyVolumeOptions = {}): SidecarVolumeSource {
     return new SidecarVolumeSource('secret', (scope, id, name) => kplus.Volume.fromSecret(scope, id, secret, {
       name, items: items(options.items),
-    }), `Secret '${secret.name}'`);
+    }), `Secret '${secret.name}'`, undefined, namespaceOf(secret));
+  }
+
+  /**
+   * The ConfigMap a sidecar makes for its own config files: where its pod is, whatever the
+   * chart it was made in says (see `keepWithWorkload`).
+   *
+   * @internal
+   */
+  public static _ownConfigMap(configMap: kplus.IConfigMap): SidecarVolumeSource {
+    return new SidecarVolumeSource('configMap', (scope, id, name) => kplus.Volume.fromConfigMap(scope, id, configMap, { name }),
+      `ConfigMap '${configMap.name}'`);
   }
 
   /**
@@ -152,6 +163,14 @@ export class SidecarVolumeSource {
   public readonly _volume?: kplus.Volume;
 
   /**
+   * The namespace of the ConfigMap or Secret where the app defines it (null: defined without
+   * one); undefined when it is only referenced by name, or for other sources.
+   *
+   * @internal
+   */
+  public readonly _namespace?: string | null;
+
+  /**
    * What is wrong with the source's options, raised for the sidecar it is given to.
    *
    * @internal
@@ -160,11 +179,12 @@ export class SidecarVolumeSource {
 
   private readonly factory: VolumeFactory;
 
-  private constructor(kind: string, factory: VolumeFactory, object: string | undefined, volume?: kplus.Volume) {
+  private constructor(kind: string, factory: VolumeFactory, object: string | undefined, volume?: kplus.Volume, namespace?: string | null) {
     this.kind = kind;
     this.factory = factory;
     this._object = object;
     this._volume = volume;
+    this._namespace = namespace;
   }
 
   /**
@@ -249,4 +269,9 @@ function items(map: { [key: string]: string } | undefined): { [key: string]: kpl
   const out: { [key: string]: kplus.PathMapping } = {};
   for (const [key, path] of Object.entries(map)) out[key] = { path };
   return out;
+}
+
+/** The object's namespace where the app defines it (null: defined without one), or undefined when it is only referenced by name. */
+function namespaceOf(object: kplus.IConfigMap | kplus.ISecret): string | null | undefined {
+  return object instanceof kplus.Resource ? object.metadata.namespace ?? null : undefined;
 }

@@ -1,4 +1,4 @@
-import { Duration, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Sidecar, SidecarVolumeSource, SidecarVolumeWriters } from '../../src/core';
 import { container, find, newChart, podSpec, synth, webDeployment } from '../util';
@@ -142,6 +142,46 @@ describe('volume sources', () => {
     const s = new Sidecar(chart, 's', { workload: web, image: IMAGE });
     expect(() => s.addVolume({ name: 'shm', source: SidecarVolumeSource.emptyDir({ memory: true, sizeLimit: Size.mebibytes(8) }), path: '/dev/shm', reuse: true }))
       .toThrow(/^\[VOLUME_UNBOUNDED\] .*volume 'shm' is a memory-backed emptyDir without a size limit/);
+  });
+});
+
+describe('a pod mounts ConfigMaps and Secrets of its own namespace only', () => {
+  const error = (object: string, where: string) =>
+    `[VOLUME_NAMESPACE_MISMATCH] workload 'test/web', sidecar 's': volume 'creds': ${object} is in ${where}, the workload in namespace 'production'. Fix: use a ConfigMap or Secret of the workload's namespace (a pod can mount no other).`;
+
+  function setup() {
+    const app = Testing.app();
+    const chart = new Chart(app, 'test', { namespace: 'production' });
+    return {
+      chart,
+      staging: new Chart(app, 'staging', { namespace: 'staging' }),
+      bare: new Chart(app, 'bare'),
+      s: new Sidecar(chart, 's', { workload: webDeployment(chart), image: IMAGE }),
+    };
+  }
+
+  test('a Secret the app defines in another namespace is an error', () => {
+    const { staging, s } = setup();
+    const secret = new kplus.Secret(staging, 'creds', { metadata: { name: 'creds' } });
+    expect(() => s.addVolume({ name: 'creds', source: SidecarVolumeSource.secret(secret), path: '/creds' }))
+      .toThrow(error('Secret \'creds\'', 'namespace \'staging\''));
+  });
+
+  test('a ConfigMap the app defines without a namespace is an error for a workload in one', () => {
+    const { bare, s } = setup();
+    const configMap = new kplus.ConfigMap(bare, 'creds', { metadata: { name: 'creds' } });
+    expect(() => s.addVolume({ name: 'creds', source: SidecarVolumeSource.configMap(configMap), path: '/creds' }))
+      .toThrow(error('ConfigMap \'creds\'', 'no namespace'));
+  });
+
+  test('objects of the workload\'s namespace, and objects referenced by name, are mounted', () => {
+    const { chart, s } = setup();
+    s.addVolume({ name: 'own', source: SidecarVolumeSource.secret(new kplus.Secret(chart, 'own', { metadata: { name: 'own' } })), path: '/own' });
+    s.addVolume({ name: 'named', source: SidecarVolumeSource.configMap(kplus.ConfigMap.fromConfigMapName(chart, 'named', 'named')), path: '/named' });
+    expect(podSpec(find(synth(chart), 'Deployment')).volumes).toEqual([
+      { name: 'own', secret: { secretName: 'own' } },
+      { name: 'named', configMap: { name: 'named' } },
+    ]);
   });
 });
 

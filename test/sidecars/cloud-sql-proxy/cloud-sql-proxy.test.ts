@@ -1,4 +1,4 @@
-import { Cron, Duration } from 'cdk8s';
+import { Chart, Cron, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import {
   CloudSqlCredentials, CloudSqlIpType, CloudSqlProxySidecar, CloudSqlProxySidecarProps, PodSidecars, SidecarAlerts, SidecarMode,
@@ -545,6 +545,20 @@ describe('CloudSqlProxySidecar', () => {
       const web = webDeployment(chart);
       // WHEN / THEN
       expect(() => new CloudSqlProxySidecar(chart, 'db', { workload: web, ...props })).toThrow(`${error(code)}${message}`);
+    });
+
+    test('a key file Secret of another namespace: the pod could not mount it', () => {
+      // GIVEN a Secret the app defines in 'staging', for a workload in 'production'
+      const chart = newChart();
+      const web = webDeployment(chart);
+      const staging = new Chart(Testing.app(), 'staging', { namespace: 'staging' });
+      const secret = new kplus.Secret(staging, 'key', { metadata: { name: 'sql-key' } });
+      // WHEN / THEN the core's volume check names it
+      expect(() => new CloudSqlProxySidecar(chart, 'db', {
+        workload: web,
+        instances: [{ connectionName: ORDERS, port: 5432 }],
+        credentials: CloudSqlCredentials.fromSecret(secret),
+      })).toThrow(`${error('VOLUME_NAMESPACE_MISMATCH')}volume 'cloud-sql-proxy-credentials': Secret 'sql-key' is in namespace 'staging', the workload in namespace 'production'. Fix: `);
     });
 
     test.each([['a path', 'keys/sa.json'], ['an empty key', ''], ['..', '..'], ['a key starting with ..', '..data']])('key file key: %s', (_, key) => {
