@@ -94,19 +94,19 @@ export function isPinnedImage(image: string | undefined): boolean {
 
 /** The duration in whole seconds, or undefined when it is fractional or negative. */
 export function wholeSeconds(duration: Duration): number | undefined {
-  try {
-    const seconds = duration.toSeconds();
-    return Number.isInteger(seconds) && seconds >= 0 ? seconds : undefined;
-  } catch {
-    return undefined;
-  }
+  return whole(() => duration.toSeconds());
 }
 
 /** The duration in whole milliseconds, or undefined when it is fractional or negative. */
 export function wholeMillis(duration: Duration): number | undefined {
+  return whole(() => duration.toMilliseconds());
+}
+
+/** What `read` returns when it is a whole number, 0 or more (cdk8s throws for a fraction of a unit, and a non-Duration has no methods). */
+function whole(read: () => number): number | undefined {
   try {
-    const millis = duration.toMilliseconds();
-    return Number.isInteger(millis) && millis >= 0 ? millis : undefined;
+    const n = read();
+    return Number.isInteger(n) && n >= 0 ? n : undefined;
   } catch {
     return undefined;
   }
