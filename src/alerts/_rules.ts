@@ -35,6 +35,12 @@ export interface AlertDefinition {
   readonly scrapedOnly: boolean;
   /** The PromQL, or undefined when no target applies. */
   readonly expr: (targets: AlertTarget[], threshold: number) => string | undefined;
+  /**
+   * The expression is the user's (`AlertPack.custom`): SidecarAlerts checks it with
+   * Prometheus's grammar at synth. The library's own packs are checked by its tests
+   * (lezer-promql and promtool, on every shape of target and threshold).
+   */
+  readonly userWritten?: boolean;
 }
 
 const ALERT_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

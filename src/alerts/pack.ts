@@ -118,6 +118,7 @@ export class AlertPack {
         forSeconds,
         scrapedOnly: false,
         expr: (targets: AlertTarget[]) => r.expr.split(SELECTOR).join(matchers(targets)),
+        userWritten: true,
       };
     }));
   }

@@ -187,8 +187,8 @@ interface Model {
  * metrics ports with the `namespace`, `pod` and `container` labels the rules use.
  *
  * The sidecars are collected when the app is synthesized, so sidecars created after
- * SidecarAlerts count. Every expression, generated or yours, is checked with
- * Prometheus's grammar at synth.
+ * SidecarAlerts count. Every expression you write (`rules`, `AlertPack.custom()`) is
+ * checked with Prometheus's grammar at synth.
  *
  * The readiness and restart alerts read kube-state-metrics (2.11+ for native
  * sidecars' `restart_policy`); the tool alerts read the metrics the PodMonitor
@@ -345,6 +345,8 @@ export class SidecarAlerts extends Construct {
     }
 
     const groups: Array<{ name: string; rules: RenderedRule[] }> = [];
+    // The expressions users wrote (their rules, their packs'), checked below.
+    const written = new Set<RenderedRule>();
     const push = (group: string, rule: RenderedRule) => {
       let g = groups.find(x => x.name === group);
       if (g === undefined) {
@@ -363,11 +365,13 @@ export class SidecarAlerts extends Construct {
         const expr = def.expr(applies, override.threshold ?? def.threshold?.value ?? 0);
         if (expr === undefined) continue;
         const forSeconds = override.pendingFor !== undefined ? override.pendingFor.toSeconds() : def.forSeconds;
-        push(`sidecar-${pack.name}`, this.rule(def, expr, override.severity ?? def.severity, forSeconds));
+        const rendered = this.rule(def, expr, override.severity ?? def.severity, forSeconds);
+        if (def.userWritten) written.add(rendered);
+        push(`sidecar-${pack.name}`, rendered);
       }
     }
     for (const rule of this.rules) {
-      push('sidecar-custom', {
+      const rendered: RenderedRule = {
         alert: rule.alert,
         expr: rule.expr,
         for: rule.pendingFor && rule.pendingFor.toSeconds() > 0 ? promDuration(rule.pendingFor.toSeconds()) : undefined,
@@ -377,11 +381,13 @@ export class SidecarAlerts extends Construct {
           description: rule.description ?? rule.summary,
           ...(rule.runbookUrl ? { runbook_url: rule.runbookUrl } : {}),
         },
-      });
+      };
+      written.add(rendered);
+      push('sidecar-custom', rendered);
     }
     for (const group of groups) {
       for (const rule of group.rules) {
-        const problem = promqlProblem(rule.expr);
+        const problem = written.has(rule) ? promqlProblem(rule.expr) : undefined;
         if (problem !== undefined) {
           problems.push(this.message('PROMQL_INVALID', rule.alert, problem, 'correct the expression (check it in the Prometheus expression browser or with promtool)'));
         }

@@ -3,9 +3,14 @@ import { join } from 'path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Chart, Duration, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import * as fc from 'fast-check';
 import { alertsFixture } from './fixture';
-import { AlertPack, AlertSeverity, EnvoySidecar, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarMode } from '../../src';
-import { matchers } from '../../src/alerts/_rules';
+import {
+  AlertPack, AlertSeverity, AlertThresholdUnit, CloudSqlProxySidecar, EnvoySidecar, FluentBitSidecar, GitSyncSidecar,
+  OpenTelemetryCollectorSidecar, ReloaderSidecar, Sidecar, SidecarAlerts, SidecarAlertsProps, SidecarMode, StatsdExporterSidecar, VaultAgentSidecar,
+} from '../../src';
+import { AlertTarget, matchers } from '../../src/alerts/_rules';
+import { GENERIC_ALERT_PACK } from '../../src/alerts/generic-pack';
 import { CADVISOR, KUBE_STATE_METRICS } from '../dashboards/provided-metrics';
 import { find, newChart, podSpec, synth, webDeployment } from '../util';
 
@@ -626,6 +631,55 @@ describe('How native sidecars fail: startup, OOM kills, CPU throttling, memory n
   });
 });
 
+describe('The library\'s own alert expressions', () => {
+  // SidecarAlerts checks the expressions users write at synth; the library's own are
+  // checked here, with Prometheus's grammar, for every shape of target and threshold.
+  const packs = [
+    GENERIC_ALERT_PACK, CloudSqlProxySidecar.ALERT_PACK, ReloaderSidecar.ALERT_PACK, EnvoySidecar.ALERT_PACK, FluentBitSidecar.ALERT_PACK,
+    GitSyncSidecar.ALERT_PACK, OpenTelemetryCollectorSidecar.ALERT_PACK, StatsdExporterSidecar.ALERT_PACK, VaultAgentSidecar.ALERT_PACK,
+  ];
+  const dnsLabel = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+  const target: fc.Arbitrary<AlertTarget> = fc.record({
+    container: dnsLabel,
+    namespace: fc.option(dnsLabel, { nil: undefined }),
+    init: fc.boolean(),
+    longRunning: fc.boolean(),
+    scraped: fc.boolean(),
+  });
+  const syntaxErrorAt = (expr: string): number | undefined => {
+    let at: number | undefined;
+    parser.parse(expr).iterate({ enter: (n: any) => { if (at === undefined && n.type.isError) at = n.from; } });
+    return at;
+  };
+
+  test('every pack has rules, and each expression parses for any targets and threshold', () => {
+    expect(packs.map(p => p._definitions.length).every(n => n > 0)).toBe(true);
+    const definitions = packs.flatMap(p => p._definitions);
+    expect(definitions.every(d => d.userWritten !== true)).toBe(true);
+    fc.assert(fc.property(
+      fc.uniqueArray(target, { minLength: 1, maxLength: 6, selector: t => `${t.namespace}/${t.container}` }),
+      fc.double({ min: 0, max: 1e12, noNaN: true }),
+      fc.double({ min: Number.MIN_VALUE, max: 1, noNaN: true }),
+      (targets, count, ratio) => {
+        for (const def of definitions) {
+          const applies = def.scrapedOnly ? targets.filter(t => t.scraped) : targets;
+          if (applies.length === 0) continue;
+          const expr = def.expr(applies, def.threshold?.unit === AlertThresholdUnit.RATIO ? ratio : count);
+          if (expr === undefined) continue;
+          const at = syntaxErrorAt(expr);
+          if (at !== undefined) throw new Error(`${def.alert}: syntax error at ${at} in ${expr}`);
+        }
+      },
+    ), { numRuns: 200 });
+  });
+
+  test('the check finds the errors it is there for', () => {
+    expect(syntaxErrorAt('increase(x{namespace="a"}[5m]) > 1e-7')).toBeUndefined();
+    expect(syntaxErrorAt('increase(x{namespace="a"}[5m]) >')).toBeDefined();
+    expect(syntaxErrorAt('x{namespace="a}')).toBeDefined();
+  });
+});
+
 describe('Alert packs of your own', () => {
   const rclonePack = AlertPack.custom('rclone', [{
     alert: 'RcloneSyncErrors',
@@ -679,6 +733,18 @@ describe('Alert packs of your own', () => {
       /^\[ALERT_SUMMARY_MISSING\] alert pack 'x', alert 'A'/],
   ])('errors: %s', (_name, build, message) => {
     expect(build).toThrow(message);
+  });
+
+  test('an expression of a pack of your own that is not valid PromQL is a synth error naming the alert', () => {
+    // GIVEN a pack whose rule does not close its call
+    const chart = newChart();
+    const broken = AlertPack.custom('rclone', [{ alert: 'RcloneBroken', expr: 'increase(rclone_errors_total{$sidecar}[10m] > 0', summary: 'x.' }]);
+    new Sidecar(chart, 'sync', { workload: webDeployment(chart), name: 'rclone', image: 'rclone/rclone:1.68.2', alertPack: broken });
+    new SidecarAlerts(chart, 'alerts');
+    // WHEN / THEN
+    expect(() => Testing.synth(chart)).toThrow(
+      /\[PROMQL_INVALID\] alerts 'test\/alerts', alert 'RcloneBroken': the expression is not valid PromQL: syntax error at line 1, character \d+/,
+    );
   });
 
   test('two different packs of one name, and a pack alert named like another pack\'s, are synth errors', () => {
