@@ -1,5 +1,6 @@
 import { IConstruct } from 'constructs';
 import { AlertTarget } from './_rules';
+import { recordedSidecarsIn } from '../core/_internal';
 import { isDnsLabel } from '../core/checks';
 import { Sidecar, SidecarPlacement } from '../core/sidecar';
 
@@ -11,7 +12,7 @@ import { Sidecar, SidecarPlacement } from '../core/sidecar';
 
 /** The sidecars in `scope` and below, in the construct tree's order. */
 export function sidecarsIn(scope: IConstruct): Sidecar[] {
-  return scope.node.findAll().filter(Sidecar.isSidecar);
+  return recordedSidecarsIn(scope) as Sidecar[];
 }
 
 /** What a rule or a panel knows of a sidecar: its container, namespace and placement. */

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { AppMount, DeclaredVolume, portKey, unboundedMemory } from './_internal';
+import { AppMount, DeclaredVolume, portKey, recordedSidecarsIn, recordSidecar, unboundedMemory } from './_internal';
 import { keepWithWorkload, runsToCompletion } from './_pod';
 import { sharedPlan } from './_spec-cache';
 import { Checks, dnsLabelFrom, isConfigMapKey, isDnsLabel, isLabelValue, isPortName, isQualifiedName } from './checks';
@@ -514,7 +514,7 @@ export class Sidecar extends Construct {
   public static setDefaultMode(scope: IConstruct, mode: SidecarMode): void {
     const fail = failFor({ noun: 'scope', path: scope.node.path });
     new Checks(fail).oneOf('mode', mode, SidecarMode, 'SidecarMode');
-    const existing = scope.node.findAll().filter(Sidecar.isSidecar);
+    const existing = recordedSidecarsIn(scope) as Sidecar[];
     if (existing.length > 0) {
       fail('DEFAULT_MODE_TOO_LATE', `the default sidecar mode was set after sidecar '${existing[0].name}' was created in it (at '${existing[0].node.path}')`,
         'call Sidecar.setDefaultMode() before creating the sidecars of this scope');
@@ -619,6 +619,7 @@ export class Sidecar extends Construct {
 
   public constructor(scope: Construct, id: string, props: SidecarProps) {
     super(scope, id);
+    recordSidecar(this);
     const workload = props.workload;
     const name = props.name ?? id;
     this.workload = workload;
