@@ -60,6 +60,8 @@ export class PodSidecars extends Construct {
   public readonly _volumes: VolumeRegistry;
 
   private readonly registered: Sidecar[] = [];
+  /** The containers of the registered sidecars and their companions. */
+  private readonly sidecarContainers = new Set<kplus.Container>();
   private readonly claimed: Array<{ key: string; by: string; what: string }> = [];
   private appShutdownOverride?: Duration;
   private gracePeriodLimit?: Duration;
@@ -145,6 +147,8 @@ export class PodSidecars extends Construct {
   public _register(sidecar: Sidecar): void {
     this.version++;
     this.registered.push(sidecar);
+    this.sidecarContainers.add(sidecar.container);
+    for (const c of sidecar.companions) this.sidecarContainers.add(c);
   }
 
   /**
@@ -176,11 +180,7 @@ export class PodSidecars extends Construct {
   }
 
   private notSidecars(containers: kplus.Container[]): kplus.Container[] {
-    const ours = new Set<kplus.Container>();
-    for (const s of this.registered) {
-      ours.add(s.container);
-      for (const c of s.companions) ours.add(c);
-    }
+    const ours = this.sidecarContainers;
     return containers.filter(c => !ours.has(c));
   }
 

@@ -741,7 +741,8 @@ export class Sidecar extends Construct {
       fail('VOLUME_UNBOUNDED', `volume '${volume.name}' is a memory-backed emptyDir without a size limit`, 'give it a size limit');
     }
     const readOnly = declaration.readOnly ?? false;
-    for (const c of [this.container, ...this.companions]) mount(c, declaration.path, volume, readOnly, fail);
+    mount(this.container, declaration.path, volume, readOnly, fail);
+    for (const c of this.companions) mount(c, declaration.path, volume, readOnly, fail);
     this._volumes.push({ volume, declaration });
     if (declaration.appPath !== undefined) {
       this.appMounts.push({ path: declaration.appPath, volume, readOnly: declaration.appReadOnly ?? false });
