@@ -1,10 +1,10 @@
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { parser } = require('@prometheus-io/lezer-promql');
-
 /**
- * Internal: PromQL syntax checks with Prometheus's own grammar (lezer-promql).
- * Nothing here is exported from the package.
+ * Internal: PromQL syntax checks with Prometheus's own grammar (lezer-promql): the alert
+ * expressions users write, and every dashboard query. Nothing here is exported from the package.
  */
+
+/** The grammar, loaded the first time an expression is checked. */
+let grammar: { parse(text: string): any } | undefined;
 
 // An app with thousands of pods renders the same few expressions again and again:
 // each distinct expression is parsed once per process.
@@ -27,7 +27,9 @@ function check(expr: string): string | undefined {
   if (expr.trim() === '') {
     return 'the expression is empty';
   }
-  const tree = parser.parse(expr);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  grammar ??= require('@prometheus-io/lezer-promql').parser as { parse(text: string): any };
+  const tree = grammar.parse(expr);
   let at: number | undefined;
   tree.iterate({
     enter: (node: { type: { isError: boolean }; from: number }) => {
