@@ -60,16 +60,21 @@ export function groupByPack<P extends { readonly name: string }>(
   seed: Array<PackGroup<P>> = [],
 ): Array<PackGroup<P>> {
   const groups = [...seed];
+  const byPack = new Map<P, PackGroup<P>>(seed.map(g => [g.pack, g]));
+  const names = new Set(seed.map(g => g.pack.name));
   for (const s of sidecars) {
     const pack = packOf(s);
     if (pack === undefined) continue;
-    const group = groups.find(g => g.pack === pack);
+    const group = byPack.get(pack);
     if (group !== undefined) {
       group.sidecars.push(s);
-    } else if (groups.some(g => g.pack.name === pack.name)) {
+    } else if (names.has(pack.name)) {
       namesake(s, pack);
     } else {
-      groups.push({ pack, sidecars: [s] });
+      const added = { pack, sidecars: [s] };
+      groups.push(added);
+      byPack.set(pack, added);
+      names.add(pack.name);
     }
   }
   const found = groups.slice(seed.length).sort((a, b) => a.pack.name.localeCompare(b.pack.name));

@@ -197,7 +197,7 @@ export class PodSidecars extends Construct {
   /** The containers a sidecar serves: app containers, and own init containers that start after it. */
   private served(s: Sidecar, apps: kplus.Container[], ownInits: kplus.Container[]): Served {
     const initPhase = s.placement !== SidecarPlacement.CONTAINER || s.companions.length > 0;
-    const eligible = initPhase && s.beforeInitContainers ? [...apps, ...ownInits] : apps;
+    const eligible = initPhase && s.beforeInitContainers && ownInits.length > 0 ? [...apps, ...ownInits] : apps;
     const names = s._appContainerNames;
     if (names === undefined) return { targets: eligible, unknown: [], eligible };
     return {

@@ -761,8 +761,8 @@ export class Sidecar extends Construct {
   }
 
   /** @internal */
-  public get _appContainerNames(): string[] | undefined {
-    return this.appContainerNames ? [...this.appContainerNames] : undefined;
+  public get _appContainerNames(): readonly string[] | undefined {
+    return this.appContainerNames;
   }
 
   /** @internal */
