@@ -1,6 +1,7 @@
 import { ApiObject, Duration, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { AppMount } from './_internal';
 import { applyContainerOrder, podSpecPointer, restoreStatefulSetVolumes } from './_pod';
 import { Checks } from './checks';
 import { failFor, workloadSubject } from './errors';
@@ -218,25 +219,9 @@ export class PodSidecars extends Construct {
     for (const s of ordered) {
       const view = this.served(s, apps, ownInits);
       served.set(s, view);
-      const appMounts = s._appMounts;
-      const appEnv = s._appEnv;
-      if (appMounts.length === 0 && appEnv.size === 0) continue;
       for (const c of view.targets) {
-        if (appMounts.length > 0) {
-          const mounted = new Set(c.mounts.map(x => x.path));
-          for (const m of appMounts) {
-            // A path the container already mounts is left alone (the rules report a clash).
-            if (mounted.has(m.path)) continue;
-            c.mount(m.path, m.volume, { readOnly: m.readOnly });
-            mounted.add(m.path);
-          }
-        }
-        if (appEnv.size > 0) {
-          const variables = c.env.variables;
-          for (const [name, value] of appEnv) {
-            if (variables[name] === undefined) c.env.addVariable(name, value);
-          }
-        }
+        shareMounts(c, s._appMounts);
+        shareEnv(c, s._appEnv);
       }
     }
 
@@ -266,8 +251,6 @@ export class PodSidecars extends Construct {
 
   private view(served: Map<Sidecar, Served>, shutdown: ShutdownPlan, ordered: Sidecar[],
     apps: kplus.Container[], ownInits: kplus.Container[]): PodView {
-    const initContainers = this.workload.initContainers;
-    const containers = this.workload.containers;
     return {
       workload: this.workload,
       sidecars: ordered,
@@ -277,7 +260,7 @@ export class PodSidecars extends Construct {
       served,
       shutdown,
       claims: [...this.claimed],
-      containers: podContainers(initContainers, containers, ordered),
+      containers: podContainers(this.workload.initContainers, this.workload.containers, ordered),
     };
   }
 
@@ -319,5 +302,25 @@ export class PodSidecars extends Construct {
       return claims(this.view(new Map(), this.shutdownNeed(), [], this.appContainers, this.ownInitContainers));
     }
     return this.check(this.arrange());
+  }
+}
+
+/** Mounts a sidecar's shared volumes in `container`; a path it already mounts is left alone (the rules report a clash). */
+function shareMounts(container: kplus.Container, mounts: readonly AppMount[]): void {
+  if (mounts.length === 0) return;
+  const mounted = new Set(container.mounts.map(x => x.path));
+  for (const m of mounts) {
+    if (mounted.has(m.path)) continue;
+    container.mount(m.path, m.volume, { readOnly: m.readOnly });
+    mounted.add(m.path);
+  }
+}
+
+/** Sets a sidecar's variables for the app in `container`; a variable it already has is left alone. */
+function shareEnv(container: kplus.Container, env: ReadonlyMap<string, kplus.EnvValue>): void {
+  if (env.size === 0) return;
+  const variables = container.env.variables;
+  for (const [name, value] of env) {
+    if (variables[name] === undefined) container.env.addVariable(name, value);
   }
 }

@@ -3,6 +3,7 @@ import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { AppMount, DeclaredVolume, portKey, recordedSidecarsIn, recordSidecar, unboundedMemory } from './_internal';
+import { TextCache } from './_memo';
 import { keepWithWorkload, runsToCompletion } from './_pod';
 import { sharedPlan } from './_spec-cache';
 import { Checks, dnsLabelFrom, isConfigMapKey, isDnsLabel, isLabelValue, isPortName, isQualifiedName } from './checks';
@@ -15,9 +16,7 @@ import { DashboardPack } from '../dashboards/pack';
 
 const SIDECAR = Symbol.for('cdk8s-sidecars.Sidecar');
 const DEFAULT_MODES = new WeakMap<IConstruct, SidecarMode>();
-/** The digests computed so far (see `digestOf`); starts over after 1024 distinct inputs. */
-let ROLLOUT_DIGEST_TRIE: DigestNode = { next: new Map() };
-let rolloutDigestCount = 0;
+const ROLLOUT_DIGESTS = new TextCache<string>(1024);
 /** The uid and gid of a generic sidecar's image: the distroless `nonroot` user. */
 const NONROOT = 65532;
 
@@ -1058,37 +1057,8 @@ function mount(container: kplus.Container, path: string, volume: kplus.Volume, r
   container.mount(path, volume, { readOnly });
 }
 
-/**
- * The digest of config files: each name and content, NUL-terminated, by name; computed
- * once per distinct input. Looked up through one map per name and content, not a joined
- * key: the files' texts are shared strings (the renderers' caches), whose hashes V8 keeps,
- * where a joined key would be hashed again for every pod.
- */
+/** The digest of config files: each name and content, NUL-terminated, by name; computed once per distinct input. */
 function digestOf(files: { [name: string]: string }): string {
-  const names = Object.keys(files).sort();
-  let node = ROLLOUT_DIGEST_TRIE;
-  for (const name of names) {
-    for (const part of [name, files[name]]) {
-      let next = node.next.get(part);
-      if (next === undefined) {
-        next = { next: new Map() };
-        node.next.set(part, next);
-      }
-      node = next;
-    }
-  }
-  if (node.digest === undefined) {
-    if (++rolloutDigestCount > 1024) {
-      ROLLOUT_DIGEST_TRIE = { next: new Map() };
-      rolloutDigestCount = 0;
-    }
-    const input = names.map(name => `${name}\0${files[name]}\0`).join('');
-    node.digest = createHash('sha256').update(input).digest('hex').slice(0, 16);
-  }
-  return node.digest;
-}
-
-interface DigestNode {
-  readonly next: Map<string, DigestNode>;
-  digest?: string;
+  const input = Object.keys(files).sort().map(name => `${name}\0${files[name]}\0`).join('');
+  return ROLLOUT_DIGESTS.get(input, () => createHash('sha256').update(input).digest('hex').slice(0, 16));
 }

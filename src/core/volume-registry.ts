@@ -62,7 +62,7 @@ export class VolumeRegistry {
    * when both allow reuse, else a new one made by `create` and added to the pod.
    */
   public register(sidecar: Sidecar, declaration: SidecarVolume, create: () => kplus.Volume): kplus.Volume {
-    const fail: Fail = (code, problem, fix) => failFor(workloadSubject(this.workload, sidecar.name))(code, problem, fix);
+    const fail = failFor(workloadSubject(this.workload, sidecar.name));
     const name = declaration.name;
     const use = { sidecar, declaration };
     const entry = this.entries.get(name);

@@ -62,8 +62,6 @@ export function planShutdown(app: number, sidecars: Sidecar[], limit: number | u
     if (s.placement === SidecarPlacement.INIT_CONTAINER) continue;
     const hook = s.preStopBudget.toSeconds();
     if (hook > mainsDone) preStop.push({ name: s.name, seconds: hook });
-  }
-  for (const s of sidecars) {
     const seconds = s.shutdownBudget.toSeconds();
     if (s.placement === SidecarPlacement.NATIVE_SIDECAR && s.stopsWithApp && seconds > mainsDone) stopsWithApp.push({ name: s.name, seconds });
   }

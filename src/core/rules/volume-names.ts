@@ -10,7 +10,7 @@ import type { Sidecar } from '../sidecar';
 export const volumeNames: PodRule = pod => {
   const errors: string[] = [];
   // Who has each name: a sidecar's volume, the pod's own, or a container's mount.
-  const first = new Map<string, { volume: kplus.Volume; owner?: Sidecar; container?: string }>();
+  const first = new Map<string, Holder>();
   for (const v of pod.volumes.volumes) first.set(v.name, { volume: v.volume, owner: v.owner });
   for (const v of pod.workload.volumes) {
     if (!first.has(v.name)) first.set(v.name, { volume: v });
@@ -26,9 +26,22 @@ export const volumeNames: PodRule = pod => {
       if (known.volume === m.volume || reported.has(m.volume.name)) continue;
       reported.add(m.volume.name);
       errors.push(podError(pod, sidecar?.name, 'VOLUME_NAME_TAKEN',
-        `container '${c.name}' mounts a volume named '${m.volume.name}', and ${known.owner !== undefined ? `sidecar '${known.owner.name}'` : known.container !== undefined ? `container '${known.container}'` : 'the pod'} has a different volume of that name`,
+        `container '${c.name}' mounts a volume named '${m.volume.name}', and ${holder(known)} has a different volume of that name`,
         'give one of the volumes another name (a sidecar names its own volumes after its container name, set with its \'name\' prop)'));
     }
   }
   return errors;
 };
+
+/** Who has a volume name first. */
+interface Holder {
+  readonly volume: kplus.Volume;
+  readonly owner?: Sidecar;
+  readonly container?: string;
+}
+
+/** The holder as words: `sidecar 'logs'`, `container 'app'` or `the pod`. */
+function holder(known: Holder): string {
+  if (known.owner !== undefined) return `sidecar '${known.owner.name}'`;
+  return known.container !== undefined ? `container '${known.container}'` : 'the pod';
+}

@@ -8,8 +8,8 @@ import { PodRule, podError } from './rule';
 export const volumeWriters: PodRule = pod => {
   const errors: string[] = [];
   for (const v of pod.volumes.volumes) {
-    if (!v.uses.some(u => u.declaration.writers === SidecarVolumeWriters.SIDECAR_ONLY)) continue;
     const owners = v.uses.filter(u => u.declaration.writers === SidecarVolumeWriters.SIDECAR_ONLY).map(u => u.sidecar);
+    if (owners.length === 0) continue;
     const writers = new Set<string>();
     for (const { container: c, mounts, sidecar } of pod.containers) {
       if (sidecar !== undefined && owners.includes(sidecar)) continue;
