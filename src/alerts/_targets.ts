@@ -59,7 +59,7 @@ export function groupByPack<P extends { readonly name: string }>(
   namesake: (s: Sidecar, pack: P) => void,
   seed: Array<PackGroup<P>> = [],
 ): Array<PackGroup<P>> {
-  const groups = [...seed];
+  const found: Array<PackGroup<P>> = [];
   const byPack = new Map<P, PackGroup<P>>(seed.map(g => [g.pack, g]));
   const names = new Set(seed.map(g => g.pack.name));
   for (const s of sidecars) {
@@ -72,11 +72,10 @@ export function groupByPack<P extends { readonly name: string }>(
       namesake(s, pack);
     } else {
       const added = { pack, sidecars: [s] };
-      groups.push(added);
+      found.push(added);
       byPack.set(pack, added);
       names.add(pack.name);
     }
   }
-  const found = groups.slice(seed.length).sort((a, b) => a.pack.name.localeCompare(b.pack.name));
-  return [...groups.slice(0, seed.length), ...found];
+  return [...seed, ...found.sort((a, b) => a.pack.name.localeCompare(b.pack.name))];
 }

@@ -1,4 +1,4 @@
-import { AlertTarget, containerMatcher, namespaceMatcher, perPlacement } from '../alerts/_rules';
+import { AlertTarget, BY, containerMatcher, namespaceMatcher, perPlacement } from '../alerts/_rules';
 
 /**
  * Internal: the panels every sidecar gets (overview, and the top row of each kind's
@@ -53,7 +53,6 @@ export const SIDECAR = '$sidecar';
 /** Grafana's range macros, and a duration that stands for them when the grammar checks a query. */
 export const RANGE_MACROS = /\$__(rate_interval|interval|range)\b/g;
 
-const BY = 'namespace, pod, container';
 const WHO = '{{pod}} {{container}}';
 
 /** The selector of the targets' containers (exact names; the variable picks the namespace), with the dashboard's variables. */

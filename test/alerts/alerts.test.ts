@@ -70,7 +70,8 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
   });
 
   test('the generic alerts read only metrics kube-state-metrics and cAdvisor serve', () => {
-    // The tools' own alert metrics are checked through their dashboards (test/dashboards).
+    // The tools' own alert metrics: test/dashboards checks those of the OpenTelemetry Collector,
+    // Cloud SQL Auth Proxy and git-sync packs against their exporters' lists.
     const generic = rule.spec.groups.find((g: any) => g.name === 'sidecar-containers').rules;
     const metrics = new Set<string>();
     for (const r of generic) {
