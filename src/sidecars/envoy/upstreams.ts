@@ -36,7 +36,7 @@ function isDomain(domain: string): boolean {
   const m = /^(\*\.)?([^:]+)(:(\d+))?$/.exec(domain);
   if (!m) return false;
   if (m[4] !== undefined && !isPortNumber(Number(m[4]))) return false;
-  return isHost(m[2]) && !m[2].endsWith('.');
+  return isIPv4(m[2]) || isDnsName(m[2]);
 }
 
 /**
@@ -184,13 +184,13 @@ function resolveTls(
   const problem = (p: string, fix: string): never => fail(TLS_CODE, p, fix);
   const ip = isIPv4(hostName);
   const sni = t.sni ?? (ip ? undefined : hostName);
-  if (sni !== undefined && (typeof sni !== 'string' || isIPv4(sni) || !isHost(sni) || sni.endsWith('.'))) {
+  if (sni !== undefined && !isDnsName(sni)) {
     problem(`upstream '${u.name}': SNI '${sni}' is not a DNS name`, 'pass the server\'s DNS name, such as \'api.example.com\'');
   }
   const subjectAltNames = t.subjectAltNames ? [...t.subjectAltNames] : [sni ?? hostName];
   if (subjectAltNames.length === 0) problem(`upstream '${u.name}': 'subjectAltNames' is empty, so any certificate the CAs signed would be accepted`, 'list the names the upstream\'s certificate carries, or leave it unset (the SNI)');
   for (const san of subjectAltNames) {
-    if (typeof san !== 'string' || !isHost(san) || san.endsWith('.')) problem(`upstream '${u.name}': subject alternative name '${san}' is not a DNS name or IPv4 address`, 'pass names such as \'api.example.com\' or addresses such as \'10.0.0.7\'');
+    if (!isIPv4(san) && !isDnsName(san)) problem(`upstream '${u.name}': subject alternative name '${san}' is not a DNS name or IPv4 address`, 'pass names such as \'api.example.com\' or addresses such as \'10.0.0.7\'');
   }
   const ca = t.caBundle ?? EnvoyCaBundle.system();
   if (!(ca instanceof EnvoyCaBundle)) problem(`upstream '${u.name}': 'caBundle' is not an EnvoyCaBundle`, 'pass EnvoyCaBundle.system(), fromConfigMap() or fromSecret()');

@@ -121,7 +121,7 @@ export class VaultAgentInjector extends Construct {
       workload.addVolume(serviceAccountTokenVolume(this, 'ServiceAccountToken', {
         name: TOKEN_VOLUME,
         path: TOKEN_FILE,
-        audience: options.audience,
+        audience: options.auth.token?.audience,
         expirationSeconds: options.expiration.toSeconds(),
       }));
     } else if (!(existing.node.scope instanceof VaultAgentInjector)) {

@@ -59,7 +59,6 @@ export interface CheckedOptions {
   /** The user set `authPath` (the injector leaves it to its own setting otherwise). */
   readonly authPathSet: boolean;
   readonly ca?: VaultCaCertificate;
-  readonly audience?: string;
   readonly expiration: Duration;
   readonly namespace?: string;
   readonly tlsServerName?: string;
@@ -118,7 +117,6 @@ export function checkOptions(props: VaultAgentOptions, checks: Checks, injector 
     addressSet: props.address !== undefined,
     authPathSet: props.authPath !== undefined || props.authMethod !== undefined,
     ca,
-    audience: auth.token?.audience,
     expiration: auth.token?.expiration ?? Duration.hours(1),
     namespace: props.namespace,
     ...tls,
@@ -304,6 +302,11 @@ export interface CheckedCertificate {
 /** The files a certificate is rendered to: the certificate, its key and the issuing CA. */
 export function certificateFiles(name: string): string[] {
   return [`${name}.crt`, `${name}.key`, `${name}-ca.crt`];
+}
+
+/** The names of the rendered files: the secrets, then each certificate's `.crt`, `.key` and `-ca.crt`. */
+export function renderedFiles(secrets: ReadonlyArray<{ readonly name: string }>, certificates: ReadonlyArray<{ readonly name: string }>): string[] {
+  return [...secrets.map(s => s.name), ...certificates.flatMap(c => certificateFiles(c.name))];
 }
 
 const WILDCARD_DNS_NAME = /^(\*\.)?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;

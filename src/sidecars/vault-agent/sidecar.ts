@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
 import { VaultAuthMethod } from './auth';
 import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
-import { certificateFiles } from './options';
+import { renderedFiles } from './options';
 import { DEFAULT_NAME, secretsVolumeName, vaultAgentSpec } from './spec';
 import { AlertPack } from '../../alerts/pack';
 import { failFor, workloadSubject } from '../../core/errors';
@@ -380,10 +380,7 @@ export class VaultAgentSidecar extends Sidecar {
 
   public constructor(scope: Construct, id: string, props: VaultAgentSidecarProps) {
     super(scope, id, namedSidecarProps(scope, props, DEFAULT_NAME, vaultAgentSpec));
-    this.names = [
-      ...props.secrets.map(s => s.name),
-      ...(props.certificates ?? []).flatMap(c => certificateFiles(c.name)),
-    ];
+    this.names = renderedFiles(props.secrets, props.certificates ?? []);
     const secrets = this._volumes.find(v => v.declaration.name === secretsVolumeName(this.name))!;
     this.secretsVolume = secrets.volume;
     // As the spec checked it (a trailing '/' dropped).

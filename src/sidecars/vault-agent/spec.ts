@@ -3,7 +3,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { renderAgentConfig } from './agent-config';
 import { VAULT_AGENT_ALERT_PACK } from './alerts';
 import { VAULT_AGENT_DASHBOARD_PACK } from './dashboard';
-import { certificateFiles, checkCertificates, checkOptions, checkWebhookUrl, CheckedCertificate } from './options';
+import { checkCertificates, checkOptions, checkWebhookUrl, CheckedCertificate, renderedFiles } from './options';
 import type { VaultAgentSidecarProps } from './sidecar';
 import { dnsLabelFrom } from '../../core/checks';
 import { SidecarImages } from '../../core/images';
@@ -199,10 +199,7 @@ export function vaultAgentSpec(props: VaultAgentSidecarProps, { name, mode, runs
   }
   const podAnnotations = options.insecureSkipTlsVerify ? { [INSECURE_ANNOTATION]: 'true' } : undefined;
 
-  const files = [
-    ...options.secrets.map(s => s.name),
-    ...certificates.flatMap(c => certificateFiles(c.name)),
-  ].map(f => shellWord(`${secretsDir}/${f}`));
+  const files = renderedFiles(options.secrets, certificates).map(f => shellWord(`${secretsDir}/${f}`));
   return {
     image: props.image ?? SidecarImages.VAULT,
     imageUser: VAULT_UID,
