@@ -60,8 +60,8 @@
  * - **Jobs** (`computePodActions`, `getPhase`). Once every main container has exited
  *   (seen at a relist), that sync kills the sidecars as above (preStop, reverse
  *   order) and lasts until the last one has exited; the phase becomes Succeeded at the
- *   next sync, after the first relist past that end. A regular container that never exits (a classic sidecar) keeps the pod
- *   Running: the Job never completes.
+ *   next sync, after the first relist past that end. A regular container that never
+ *   exits (a classic sidecar) keeps the pod Running: the Job never completes.
  *
  * Not modelled: image pulls, volume set-up and sandbox creation (the same with or
  * without sidecars), container-runtime latency, the periodic resync (1 min), probe
@@ -182,7 +182,8 @@ class Clock {
   }
 }
 
-function round(t: number): number {
+/** `t` rounded to the microsecond (the model's times are sums of decimal seconds). */
+export function round(t: number): number {
   return Math.round(t * 1e6) / 1e6;
 }
 
@@ -274,10 +275,11 @@ function terminate(spec: PodSpecJson, tools: ToolTable, t0: number, mainExited: 
   const sidecarEvents: ContainerEvents[] = [];
   for (const c of (spec.initContainers ?? []).filter(isSidecar).reverse()) {
     const preStopDone = preStopEnd(c);
-    if (c.lifecycle?.preStop !== undefined && times(tools, c.name).preStopStops === true) {
+    const t = times(tools, c.name);
+    if (c.lifecycle?.preStop !== undefined && t.preStopStops === true) {
       // Its own hook stopped it: it exits `stop` after the hook (or when the kubelet's SIGTERM
       // at its turn times out, if that comes first); at its turn an exited container passes at once.
-      const exited = Math.min(round(preStopDone + times(tools, c.name).stop), stopAt(c, Math.max(preStopDone, turn)));
+      const exited = Math.min(round(preStopDone + t.stop), stopAt(c, Math.max(preStopDone, turn)));
       sidecarEvents.unshift({ name: c.name, preStopDone, sigterm: preStopDone, exited });
       turn = Math.max(turn, exited);
       continue;

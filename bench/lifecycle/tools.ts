@@ -30,14 +30,14 @@
  * `ready` plus half the poll period (`gateHook`). Starting its shell (an exec in the
  * container, like an exec probe) overlaps the tool's own start and adds nothing.
  */
-import { ToolTable } from './model';
+import { round, ToolTable } from './model';
 
 /** The gate hooks' poll period (`sleep 0.1`), seconds. */
-export const GATE_POLL_SECONDS = 0.1;
+const GATE_POLL_SECONDS = 0.1;
 
 /** How long a gate hook that polls every `GATE_POLL_SECONDS` blocks, on average, for a tool ready after `ready` seconds. */
-export function gateHook(ready: number): number {
-  return Math.round((ready + GATE_POLL_SECONDS / 2) * 1e6) / 1e6;
+function gateHook(ready: number): number {
+  return round(ready + GATE_POLL_SECONDS / 2);
 }
 
 export const TOOLS: ToolTable = {

@@ -367,16 +367,15 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
     // but a sidecar that stops with the app (its preStop stops it at deletion) only
     // alongside it.
     const runningSidecars = mine.filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER);
+    const withApp = runningSidecars.filter(s => s.stopsWithApp);
     const budget = runningSidecars
       .filter(s => !s.stopsWithApp)
       .reduce((sum, s) => sum + s.shutdownBudget.toSeconds(), appShutdownSeconds);
-    const alongside = Math.max(0, ...runningSidecars.filter(s => s.stopsWithApp).map(s => s.shutdownBudget.toSeconds()));
+    const needed = Math.max(budget, ...withApp.map(s => s.shutdownBudget.toSeconds()));
     const grace = spec.terminationGracePeriodSeconds ?? 30;
-    if (mine.length > 0 && grace < Math.max(budget, alongside)) {
-      fail(where, `terminationGracePeriodSeconds ${grace} < ${Math.max(budget, alongside)} needed`);
-    }
+    if (mine.length > 0 && grace < needed) fail(where, `terminationGracePeriodSeconds ${grace} < ${needed} needed`);
     // A sidecar stops with the app only in NATIVE mode, by a preStop hook of its own.
-    for (const s of runningSidecars.filter(x => x.stopsWithApp)) {
+    for (const s of withApp) {
       const c = inits.find(x => x.name === s.name);
       if (s.placement !== SidecarPlacement.NATIVE_SIDECAR || c?.lifecycle?.preStop?.exec === undefined) {
         fail(where, `sidecar '${s.name}' stops with the app without a native preStop hook`);
