@@ -364,18 +364,23 @@ export async function violations(manifests: any[], sidecars: Sidecar[], workload
     }
 
     // The grace period covers the app and every running sidecar's budget: after the app,
-    // but a sidecar that stops with the app (its preStop stops it at deletion) only
-    // alongside it.
+    // but a sidecar that stops with the app only alongside it. Which ones do is read from
+    // the manifest, as the kubelet sees it: a native sidecar (restartPolicy Always) whose
+    // preStop hook signals the tool itself (`kill -TERM 1`) stops at the deletion's start.
     const runningSidecars = mine.filter(s => s.placement !== SidecarPlacement.INIT_CONTAINER);
-    const withApp = runningSidecars.filter(s => s.stopsWithApp);
+    const signalsItself = (container: string) => {
+      const c = inits.find(x => x.name === container);
+      return c?.restartPolicy === 'Always' && isDeepStrictEqual(c.lifecycle?.preStop?.exec?.command, ['sh', '-c', 'kill -TERM 1']);
+    };
+    const withApp = runningSidecars.filter(s => signalsItself(s.name));
     const budget = runningSidecars
-      .filter(s => !s.stopsWithApp)
+      .filter(s => !withApp.includes(s))
       .reduce((sum, s) => sum + s.shutdownBudget.toSeconds(), appShutdownSeconds);
     const needed = Math.max(budget, ...withApp.map(s => s.shutdownBudget.toSeconds()));
     const grace = spec.terminationGracePeriodSeconds ?? 30;
     if (mine.length > 0 && grace < needed) fail(where, `terminationGracePeriodSeconds ${grace} < ${needed} needed`);
     // A sidecar stops with the app only in NATIVE mode, by a preStop hook of its own.
-    for (const s of withApp) {
+    for (const s of runningSidecars.filter(x => x.stopsWithApp)) {
       const c = inits.find(x => x.name === s.name);
       if (s.placement !== SidecarPlacement.NATIVE_SIDECAR || c?.lifecycle?.preStop?.exec === undefined) {
         fail(where, `sidecar '${s.name}' stops with the app without a native preStop hook`);
