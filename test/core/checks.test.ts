@@ -1,7 +1,12 @@
+import { isIPv4 as nodeIsIPv4 } from 'net';
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import * as fc from 'fast-check';
 import { AlertPack } from '../../src/alerts/pack';
-import { Checks, dnsLabelFrom, isConfigMapKey, isDnsSubdomain, isLabelValue, isPinnedImage, isPortName, isQualifiedName } from '../../src/core/checks';
+import {
+  Checks, dnsLabelFrom, isConfigMapKey, isDnsName, isDnsSubdomain, isIPv4, isLabelValue, isPinnedImage, isPortName, isQualifiedName,
+  wholeMillis, wholeSeconds,
+} from '../../src/core/checks';
 import { failFor, SidecarError, workloadSubject } from '../../src/core/errors';
 import { newChart, webDeployment } from '../util';
 
@@ -253,6 +258,37 @@ describe('helpers', () => {
     ['', true], ['v1.2-rc_3', true], ['x'.repeat(63), true], ['x'.repeat(64), false], ['-v', false], ['v_', false], ['a/b', false],
   ])('isLabelValue(%p) is %p', (value, valid) => {
     expect(isLabelValue(value)).toBe(valid);
+  });
+
+  test('isIPv4 accepts what Node.js\'s net.isIPv4 accepts, on dotted strings of numbers and more', () => {
+    const part = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '010', '255', '256', '', 'a', '-1', ' 1'));
+    fc.assert(fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), parts => {
+      const address = parts.join('.');
+      expect(isIPv4(address)).toBe(nodeIsIPv4(address));
+    }), { numRuns: 2000 });
+    expect(['0.0.0.0', '10.0.0.1', '255.255.255.255'].every(isIPv4)).toBe(true);
+  });
+
+  // RFC 1123 host names (section 2.1): labels of letters, digits and '-', not starting or
+  // ending with '-', at most 63 characters each and 253 in all; a name of only digits and
+  // dots is an address, not a name.
+  test.each([
+    ['payments', true], ['payments.production.svc.cluster.local', true], ['Example.COM', true], ['3com.com', true],
+    ['a-b.c-d', true], [`${'x'.repeat(63)}.com`, true], [Array(4).fill('x'.repeat(62)).join('.'), true],
+    ['', false], ['-a.com', false], ['a-.com', false], ['a..b', false], ['.a', false], ['a.', false], ['a_b.com', false],
+    ['a b', false], [`${'x'.repeat(64)}.com`, false], [Array(5).fill('x'.repeat(62)).join('.'), false], ['1.2.3.4', false], ['123', false],
+  ])('isDnsName(%p) is %p', (name, valid) => {
+    expect(isDnsName(name)).toBe(valid);
+  });
+
+  test('wholeMillis and wholeSeconds: whole units, 0 or more; otherwise undefined', () => {
+    expect(wholeMillis(Duration.millis(250))).toBe(250);
+    expect(wholeMillis(Duration.seconds(1.5))).toBe(1500);
+    expect(wholeMillis(Duration.millis(0))).toBe(0);
+    expect(wholeMillis(Duration.millis(0.5))).toBeUndefined();
+    expect(wholeMillis('1s' as any)).toBeUndefined();
+    expect(wholeSeconds(Duration.minutes(2))).toBe(120);
+    expect(wholeSeconds(Duration.millis(1500))).toBeUndefined();
   });
 
   test('dnsLabelFrom makes a DNS label of any path, at most 63 characters', () => {
