@@ -1,3 +1,4 @@
+import { spawn } from 'child_process';
 import { Chart, Testing } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { SidecarSpec } from '../src/core/sidecar';
@@ -112,4 +113,17 @@ export function pureSpec<P extends NamedSidecarProps>(chart: Chart, props: P, na
   const result = spec(props, specContext(chart, props, name));
   expect(chart.node.findAll().length).toBe(before);
   return result;
+}
+
+/**
+ * Runs a hook's command with the machine's own shell (the oracle of what a hook does),
+ * in `cwd`, and resolves with its exit code and stderr.
+ */
+export function runCommand(command: string[], cwd?: string): Promise<{ code: number | null; stderr: string }> {
+  return new Promise(resolve => {
+    const child = spawn(command[0], command.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', d => { stderr += String(d); });
+    child.on('close', code => resolve({ code, stderr }));
+  });
 }

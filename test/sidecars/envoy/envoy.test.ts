@@ -1,4 +1,3 @@
-import { spawn } from 'child_process';
 import * as http from 'http';
 import { AddressInfo } from 'net';
 import { Chart, Duration, Testing } from 'cdk8s';
@@ -13,7 +12,7 @@ import {
 import { specContext } from '../../../src/core/spec';
 import * as bootstrapModule from '../../../src/sidecars/envoy/bootstrap';
 import { envoySpec } from '../../../src/sidecars/envoy/spec';
-import { container, containerOrder, find, newChart, podSpec, synth, webDeployment } from '../../util';
+import { container, containerOrder, find, newChart, podSpec, runCommand, synth, webDeployment } from '../../util';
 
 // Every bootstrap these tests render goes through the strict schema oracle.
 const rendered = jest.spyOn(bootstrapModule, 'renderBootstrap');
@@ -73,16 +72,6 @@ function errorOf(props: Partial<EnvoySidecarProps>): string {
     return (e as Error).message;
   }
   throw new Error('expected an error');
-}
-
-/** Runs an exec handler's command (bash) and resolves with its exit code and stderr. */
-function run(command: string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(command[0], command.slice(1));
-    let stderr = '';
-    child.stderr.on('data', d => stderr += d);
-    child.on('close', code => resolve({ code, stderr }));
-  });
 }
 
 /** A stand-in for Envoy's admin listener on loopback that records the requests. */
@@ -345,7 +334,7 @@ describe('EnvoySidecar', () => {
 
     // WHEN a real bash runs it
     const started = Date.now();
-    const result = await run(hook);
+    const result = await runCommand(hook);
     const took = Date.now() - started;
     await admin.close();
 
@@ -369,7 +358,7 @@ describe('EnvoySidecar', () => {
 
     // WHEN
     const started = Date.now();
-    const result = await run(hook);
+    const result = await runCommand(hook);
 
     // THEN it gives up within the startup timeout (bash's SECONDS: after 1 to 2 s), and the kubelet
     // then kills and restarts Envoy
@@ -389,7 +378,7 @@ describe('EnvoySidecar', () => {
 
     // WHEN
     const started = Date.now();
-    const result = await run(hook);
+    const result = await runCommand(hook);
     await admin.close();
 
     // THEN
@@ -414,7 +403,7 @@ describe('EnvoySidecar', () => {
     // WHEN
     const started = Date.now();
     const closed = new Promise<number>(resolve => setTimeout(() => app.close(() => resolve(Date.now())), 1500));
-    const result = await run(hook);
+    const result = await runCommand(hook);
     const finished = Date.now();
     await admin.close();
 

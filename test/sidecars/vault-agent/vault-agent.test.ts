@@ -16,7 +16,7 @@ import {
 } from '../../../src/sidecars/vault-agent';
 import { attr, block, hclString, renderHcl } from '../../../src/sidecars/vault-agent/hcl';
 import { vaultAgentSpec, waitRenderedCommand } from '../../../src/sidecars/vault-agent/spec';
-import { container, containerOrder, find, newChart, podMetadata, podSpec, synth, webDeployment } from '../../util';
+import { container, containerOrder, find, newChart, podMetadata, podSpec, runCommand, synth, webDeployment } from '../../util';
 
 const DB = { name: 'db-creds', path: 'database/creds/myapp-db' };
 const API_KEY_TEMPLATE = '{{- with secret "secret/data/myapp/api-key" -}}\n{{ .Data.data.key }}\n{{- end }}\n';
@@ -74,16 +74,6 @@ const METHOD_CONFIG_KEYS: { [method: string]: string[] } = {
 };
 /** Blocks with a type label (`method "kubernetes" {}`), as hcl2json decodes them: `{ method: { kubernetes: [...] } }`. */
 const LABELLED = new Set(['auto_auth.method', 'auto_auth.sink', 'cache.persist', 'listener']);
-
-/** Runs a hook's command with the machine's shell (the oracle), in `cwd`. */
-function runShell(command: string[], cwd: string): Promise<{ code: number | null; stderr: string }> {
-  return new Promise(resolve => {
-    const child = spawn(command[0], command.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', d => { stderr += String(d); });
-    child.on('close', code => resolve({ code, stderr }));
-  });
-}
 
 /** Fails on any key Vault Agent 1.19 does not read. */
 function expectAgentKeys(config: any) {
@@ -772,7 +762,7 @@ describe('injection attempts', () => {
 
       // WHEN the real shell runs the hook while one file is missing, and the file appears after 0.5 s
       const started = Date.now();
-      const hook = runShell(command, base);
+      const hook = runCommand(command, base);
       await new Promise(resolve => setTimeout(resolve, 500));
       const written = Date.now();
       writeFileSync(join(dir, 'api-key'), 'k');
@@ -797,7 +787,7 @@ describe('injection attempts', () => {
 
       // WHEN the real shell runs it
       const started = Date.now();
-      const result = await runShell(command, base);
+      const result = await runCommand(command, base);
 
       // THEN it fails after about 10 polls of 0.1 s, saying why
       expect(result).toEqual({ code: 1, stderr: 'vault-agent had not rendered the secrets after 1s\n' });
@@ -825,7 +815,7 @@ describe('injection attempts', () => {
     }));
     await ready;
     const started = Date.now();
-    const result = await runShell([preStop[0], preStop[1], preStop[2].replace(/ 1$/, ` ${child.pid}`)], tmpdir());
+    const result = await runCommand([preStop[0], preStop[1], preStop[2].replace(/ 1$/, ` ${child.pid}`)], tmpdir());
     const exited = await exit;
 
     // THEN the hook returned at once with success, and the process got SIGTERM and exited by itself
