@@ -11,7 +11,7 @@ import {
 } from '../../src';
 import { AlertTarget, matchers } from '../../src/alerts/_rules';
 import { GENERIC_ALERT_PACK } from '../../src/alerts/generic-pack';
-import { CADVISOR, KUBE_STATE_METRICS } from '../dashboards/provided-metrics';
+import { CADVISOR, EXPORTERS, KUBE_STATE_METRICS } from '../dashboards/provided-metrics';
 import { find, newChart, podSpec, synth, webDeployment } from '../util';
 
 const monitoring = (manifests: any[]) => manifests.filter(m => m.apiVersion === 'monitoring.coreos.com/v1');
@@ -84,6 +84,34 @@ describe('SidecarAlerts on a chart with every kind of sidecar', () => {
     }
     expect(metrics.size).toBeGreaterThan(10);
     expect([...metrics].filter(m => !(m in KUBE_STATE_METRICS) && !(m in CADVISOR))).toEqual([]);
+  });
+
+  test('every alert of every pack reads only metrics kube-state-metrics, cAdvisor or its own tool serves', () => {
+    // Group `sidecar-<pack>`: a tool's pack may read the tool's metrics (EXPORTERS[<pack>], from
+    // the tool's upstream source); the generic group `sidecar-containers` has no tool.
+    const unprovided: string[] = [];
+    const packs = new Set<string>();
+    for (const group of rule.spec.groups) {
+      const pack = group.name === 'sidecar-containers' ? undefined : group.name.replace(/^sidecar-/, '');
+      const own = pack === undefined ? {} : EXPORTERS[pack];
+      expect([group.name, own]).toEqual([group.name, expect.any(Object)]);
+      if (pack !== undefined) packs.add(pack);
+      for (const r of group.rules) {
+        let errors = 0;
+        parser.parse(r.expr).iterate({
+          enter: (n: any) => {
+            if (n.type.isError) errors++;
+            const name = n.type.name === 'VectorSelector' ? n.node.getChild('Identifier') : null;
+            if (!name) return;
+            const metric = r.expr.slice(name.from, name.to);
+            if (!(metric in KUBE_STATE_METRICS) && !(metric in CADVISOR) && !(metric in own)) unprovided.push(`${group.name} ${r.alert}: ${metric}`);
+          },
+        });
+        expect([r.alert, errors]).toEqual([r.alert, 0]);
+      }
+    }
+    expect(packs).toEqual(new Set(Object.keys(EXPORTERS)));
+    expect(unprovided).toEqual([]);
   });
 
   test('every alert has a severity, a summary, a templated description and a runbook', () => {

@@ -1,7 +1,9 @@
 /**
  * The metrics a dashboard or an alert may read, each list from the upstream source that
  * defines the names (not from the library's code). The dashboards test checks every metric
- * of every panel against these lists, the alerts test every metric of the generic alerts.
+ * of every panel against these lists; the alerts test checks every metric of every alert of
+ * every pack: the generic pack against kube-state-metrics and cAdvisor, each tool's pack
+ * against those and its own EXPORTERS list.
  */
 
 /**
@@ -44,14 +46,19 @@ export const CADVISOR: { [metric: string]: string } = {
 };
 
 /**
- * What each tool serves on the metrics endpoint the PodMonitor scrapes, by dashboard pack.
+ * What each tool serves on the metrics endpoint the PodMonitor scrapes, by pack name: a tool's
+ * dashboard pack and alert pack (PrometheusRule group `sidecar-<pack>`) share that name.
  */
 export const EXPORTERS: { [pack: string]: { [metric: string]: string } } = {
   // Envoy (v1.33 to v1.39) `/stats/prometheus`: stats from docs/root/configuration/upstream/cluster_manager/
   // cluster_stats.rst and http/http_conn_man/stats.rst, `server.state` from
   // observability/statistics.rst; the `_xx` names with `envoy_response_code_class` and
   // `envoy_cluster_name` come from the default tag extractors
-  // (source/common/config/well_known_names.cc).
+  // (source/common/config/well_known_names.cc). The alerts' stats: `cluster.<name>.*` and
+  // `cluster.<name>.outlier_detection.*` in cluster_stats.rst, `cluster.<name>.ssl.*` in
+  // docs/root/_include/ssl_stats.rst (included by cluster_stats.rst "TLS statistics"); read
+  // at a stored snapshot of main (it lists upstream_rq_active_overflow, so 1.38 or later),
+  // not at the v1.39.6 tag.
   'envoy': {
     envoy_server_state: 'statistics.rst server.state',
     envoy_http_downstream_rq_xx: 'http_conn_man/stats.rst downstream_rq_<1xx..5xx>',
@@ -62,6 +69,15 @@ export const EXPORTERS: { [pack: string]: { [metric: string]: string } } = {
     envoy_cluster_upstream_rq_pending_overflow: 'cluster_stats.rst upstream_rq_pending_overflow',
     envoy_cluster_upstream_cx_overflow: 'cluster_stats.rst upstream_cx_overflow',
     envoy_cluster_upstream_cx_active: 'cluster_stats.rst upstream_cx_active',
+    envoy_cluster_upstream_rq_active_overflow: 'cluster_stats.rst upstream_rq_active_overflow (since 1.38.0: changelogs/1.38.0.yaml conn_pool)',
+    envoy_cluster_upstream_rq_retry_overflow: 'cluster_stats.rst upstream_rq_retry_overflow',
+    envoy_cluster_upstream_cx_pool_overflow: 'cluster_stats.rst upstream_cx_pool_overflow',
+    envoy_cluster_ssl_connection_error: '_include/ssl_stats.rst connection_error (cluster.<name>.ssl.)',
+    envoy_cluster_ssl_fail_verify_error: '_include/ssl_stats.rst fail_verify_error (cluster.<name>.ssl.)',
+    envoy_cluster_ssl_fail_verify_san: '_include/ssl_stats.rst fail_verify_san (cluster.<name>.ssl.)',
+    envoy_cluster_ssl_fail_verify_no_cert: '_include/ssl_stats.rst fail_verify_no_cert (cluster.<name>.ssl.)',
+    envoy_cluster_ssl_fail_verify_cert_hash: '_include/ssl_stats.rst fail_verify_cert_hash (cluster.<name>.ssl.)',
+    envoy_cluster_outlier_detection_ejections_overflow: 'cluster_stats.rst outlier_detection ejections_overflow',
   },
   // fluent/fluent-bit v5.1.1 (the pinned image), `/api/v2/metrics/prometheus` (cmetrics,
   // `fluentbit_<subsystem>_<name>`); the same names in v3.2.10.
@@ -73,12 +89,20 @@ export const EXPORTERS: { [pack: string]: { [metric: string]: string } } = {
     fluentbit_output_retries_total: 'src/flb_output.c:1529 "output", "retries_total"',
     fluentbit_output_retries_failed_total: 'src/flb_output.c:1536 "output", "retries_failed_total"',
     fluentbit_output_dropped_records_total: 'src/flb_output.c:1546 "output", "dropped_records_total"',
+    fluentbit_output_retried_records_total: 'src/flb_output.c:1553 "output", "retried_records_total"',
+    fluentbit_filter_add_records_total: 'src/flb_filter.c:629 "filter", "add_records_total"',
+    fluentbit_filter_drop_records_total: 'src/flb_filter.c:637 "filter", "drop_records_total"',
   },
   // hashicorp/vault `command/agentproxyshared/auth/auth.go`: metrics.IncrCounter(
   // []string{"agent", "auth", "failure" | "success"}); go-metrics' Prometheus sink joins with '_'.
+  // The gauge `agent.authenticated` (metrics.SetGauge, same file) came in 1.18.0 (CHANGELOG.md
+  // 1.18.0, GH-26570); go-metrics puts the host name into gauge names unless the telemetry
+  // stanza sets `disable_hostname` (the generated agent config does). Read at a stored
+  // snapshot of auth.go, not at the 1.19.0 tag.
   'vault-agent': {
     vault_agent_auth_failure: 'auth.go IncrCounter agent.auth.failure',
     vault_agent_auth_success: 'auth.go IncrCounter agent.auth.success',
+    vault_agent_authenticated: 'auth.go SetGauge agent.authenticated (since 1.18.0, GH-26570)',
   },
   // jimmidyson/configmap-reload `configmap-reload.go` (namespace "configmap_reload").
   'config-reloader': {
@@ -96,6 +120,7 @@ export const EXPORTERS: { [pack: string]: { [metric: string]: string } } = {
     statsd_exporter_tag_errors_total: 'main.go',
     statsd_exporter_events_conflict_total: 'main.go',
     statsd_exporter_events_unmapped_total: 'main.go',
+    statsd_exporter_events_error_total: 'main.go:155 errorEventStats',
   },
   // open-telemetry/opentelemetry-collector v0.159.0 (the core distribution's pinned image):
   // each component's `metadata.yaml` names the metric, `internal/metadata/generated_telemetry.go`
