@@ -682,6 +682,9 @@ describe('The library\'s own alert expressions', () => {
   };
 
   test('every pack has rules, and each expression parses for any targets and threshold', () => {
+    // The list is every pack the fixture with every kind of sidecar renders.
+    const rendered = find(synth(alertsFixture()), 'PrometheusRule').spec.groups.map((g: any) => g.name);
+    expect(packs.map(p => `sidecar-${p.name}`).sort()).toEqual([...rendered].sort());
     expect(packs.map(p => p._definitions.length).every(n => n > 0)).toBe(true);
     const definitions = packs.flatMap(p => p._definitions);
     expect(definitions.every(d => d.userWritten !== true)).toBe(true);
